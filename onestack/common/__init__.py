@@ -1,0 +1,1 @@
+"""Plumbing every service shares: HTTP app and errors, request bodies, database, logging."""

@@ -1,0 +1,45 @@
+"""Request bodies: JSON parsed and validated into pydantic models, or a 400 that says why.
+
+A malformed body never reaches a manager, so a bad request writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from onestack.common.errors import BadRequest
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def parse_body(request: Request, model: type[Model]) -> Model:
+    """The request's JSON body as `model`; BadRequest naming the field when it does not fit."""
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("The request body is empty; a JSON object is required.")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(document, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return validate(document, model)
+
+
+def validate(document: object, model: type[Model]) -> Model:
+    """`document` as `model`, or BadRequest describing the first problem."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise BadRequest(describe(exc)) from exc
+
+
+def describe(exc: ValidationError) -> str:
+    """One sentence for the first validation problem, with the field's dotted path."""
+    problem = exc.errors()[0]
+    field = ".".join(str(part) for part in problem["loc"]) or "body"
+    return f"Invalid input for field '{field}': {problem['msg']}."

@@ -1,0 +1,109 @@
+"""Identity response bodies: tokens, the catalog, projects and version documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from onestack.identity.manager import CatalogEntry, NamedRef, TokenView
+from onestack.identity.models import Domain, Project
+
+API_VERSION = "v3.14"
+API_UPDATED = "2020-04-07T00:00:00Z"
+MEDIA_TYPE = "application/vnd.openstack.identity-v3+json"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def token(view: TokenView, catalog: list[CatalogEntry] | None) -> dict[str, Any]:
+    payload = view.payload
+    body: dict[str, Any] = {
+        "methods": list(payload.methods),
+        "user": {
+            "domain": _named(view.user_domain),
+            "id": view.user.ref_id,
+            "name": view.user.name,
+            "password_expires_at": None,
+        },
+        "audit_ids": list(payload.audit_ids),
+        "expires_at": timestamp(payload.expires_at),
+        "issued_at": timestamp(payload.issued_at),
+    }
+    if view.project and view.project_domain:
+        body["project"] = {**_named(view.project), "domain": _named(view.project_domain)}
+        body["is_domain"] = False
+    elif view.domain:
+        body["domain"] = _named(view.domain)
+    elif payload.scope == "system":
+        body["system"] = {"all": True}
+    if payload.scope != "unscoped":
+        body["roles"] = [_named(role) for role in view.roles]
+        if catalog is not None:
+            body["catalog"] = render_catalog(catalog)
+    return {"token": body}
+
+
+def render_catalog(catalog: list[CatalogEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "endpoints": [
+                {
+                    "id": e.endpoint_id,
+                    "interface": e.interface,
+                    "region": e.region_id,
+                    "region_id": e.region_id,
+                    "url": e.url,
+                }
+                for e in entry.endpoints
+            ],
+            "id": entry.service_id,
+            "type": entry.type,
+            "name": entry.name,
+        }
+        for entry in catalog
+    ]
+
+
+def project(project: Project, v3_url: str) -> dict[str, Any]:
+    return {
+        "id": project.project_id,
+        "name": project.name,
+        "domain_id": project.domain_id,
+        "description": project.description,
+        "enabled": project.enabled,
+        "is_domain": False,
+        "parent_id": project.parent_id or project.domain_id,
+        "tags": [],
+        "links": {"self": f"{v3_url}/projects/{project.project_id}"},
+    }
+
+
+def domain(domain: Domain, v3_url: str) -> dict[str, Any]:
+    return {
+        "id": domain.domain_id,
+        "name": domain.name,
+        "description": domain.description,
+        "enabled": domain.enabled,
+        "tags": [],
+        "links": {"self": f"{v3_url}/domains/{domain.domain_id}"},
+    }
+
+
+def collection_links(self_url: str) -> dict[str, str | None]:
+    return {"self": self_url, "previous": None, "next": None}
+
+
+def version(v3_url: str) -> dict[str, Any]:
+    return {
+        "id": API_VERSION,
+        "status": "stable",
+        "updated": API_UPDATED,
+        "links": [{"rel": "self", "href": f"{v3_url}/"}],
+        "media-types": [{"base": "application/json", "type": MEDIA_TYPE}],
+    }
+
+
+def _named(ref: NamedRef) -> dict[str, str]:
+    return {"id": ref.ref_id, "name": ref.name}

@@ -1,0 +1,120 @@
+"""Request bodies of the identity API as pydantic models, and their mapping to the manager's.
+
+Unknown fields are tolerated where Keystone tolerates them; types and required fields are not.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from onestack.common.errors import BadRequest
+from onestack.identity.manager import AuthRequest, Ref
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class DomainRef(_Body):
+    id: Id | None = None
+    name: Name | None = None
+
+
+class UserRef(_Body):
+    id: Id | None = None
+    name: Name | None = None
+    domain: DomainRef | None = None
+    password: Annotated[str, StringConstraints(max_length=4096, strict=True)]
+
+
+class PasswordMethod(_Body):
+    user: UserRef
+
+
+class TokenMethod(_Body):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=1024, strict=True)]
+
+
+class Identity(_Body):
+    methods: Annotated[list[Name], Field(min_length=1)]
+    password: PasswordMethod | None = None
+    token: TokenMethod | None = None
+
+
+class ProjectRef(_Body):
+    id: Id | None = None
+    name: Name | None = None
+    domain: DomainRef | None = None
+
+
+class SystemRef(_Body):
+    all: Literal[True]
+
+
+class Scope(_Body):
+    project: ProjectRef | None = None
+    domain: DomainRef | None = None
+    system: SystemRef | None = None
+
+
+class Auth(_Body):
+    identity: Identity
+    scope: Scope | Literal["unscoped"] | None = None
+
+
+class AuthBody(_Body):
+    auth: Auth
+
+
+def to_auth_request(body: AuthBody, header_token: str | None) -> AuthRequest:
+    """The manager's view of a token request; BadRequest when a listed method has no data."""
+    identity = body.auth.identity
+    methods = tuple(dict.fromkeys(identity.methods))
+    fields: dict = {"methods": methods}
+    if "password" in methods:
+        if identity.password is None:
+            raise BadRequest("Invalid input for field 'identity': 'password' is required.")
+        user = identity.password.user
+        fields["user"] = _ref(user.id, user.name, user.domain)
+        fields["password"] = user.password
+    if "token" in methods:
+        token_id = identity.token.id if identity.token else header_token
+        if not token_id:
+            raise BadRequest("Invalid input for field 'identity': 'token' is required.")
+        fields["token_id"] = token_id
+    fields.update(_scope(body.auth.scope))
+    return AuthRequest(**fields)
+
+
+def _scope(scope: Scope | str | None) -> dict:
+    if scope is None or isinstance(scope, str):
+        return {}
+    given = [name for name in ("project", "domain", "system") if getattr(scope, name) is not None]
+    if len(given) > 1:
+        raise BadRequest("Only one of project, domain or system may be the scope.")
+    if scope.project is not None:
+        return {
+            "scope": "project",
+            "scope_ref": _ref(scope.project.id, scope.project.name, scope.project.domain),
+        }
+    if scope.domain is not None:
+        return {"scope": "domain", "scope_ref": _ref(scope.domain.id, scope.domain.name, None)}
+    if scope.system is not None:
+        return {"scope": "system"}
+    return {}
+
+
+def _ref(ref_id: str | None, name: str | None, domain: DomainRef | None) -> Ref:
+    if not (ref_id or name):
+        raise BadRequest("Invalid input: an id or a name is required.")
+    return Ref(
+        ref_id=ref_id,
+        name=name,
+        domain_id=domain.id if domain else None,
+        domain_name=domain.name if domain else None,
+    )

@@ -1,0 +1,230 @@
+"""First-start bootstrap of identity, safe to run on every start.
+
+Creates what is missing (roles, the Default domain, the admin and demo users and projects,
+their assignments, the region, the identity service and its endpoints), points the endpoints
+at the current public URL, and writes the credentials file and clouds.yaml into the state dir.
+Existing users keep their passwords.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.common.db import Database
+from onestack.common.files import write_private
+from onestack.identity.models import (
+    SYSTEM_TARGET,
+    Assignment,
+    Domain,
+    Endpoint,
+    ImpliedRole,
+    Project,
+    Region,
+    Role,
+    Service,
+    User,
+)
+from onestack.identity.passwords import hash_password
+
+DEFAULT_DOMAIN_ID = "default"
+ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
+INTERFACES = ("public", "internal", "admin")
+
+
+@dataclass(frozen=True)
+class Account:
+    """A bootstrap user: name, project and the role it holds there."""
+
+    user: str
+    project: str
+    role: str
+    system_role: str | None = None
+
+
+ACCOUNTS = (
+    Account("admin", "admin", "admin", system_role="admin"),
+    Account("demo", "demo", "member"),
+)
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    credentials_file: Path
+    clouds_file: Path
+
+
+def bootstrap(db: Database, state_dir: Path, base_url: str, region: str) -> BootstrapResult:
+    """Ensure the bootstrap identity exists and the catalog points at `base_url`."""
+    credentials_file = state_dir / "credentials.yaml"
+    passwords = _load_or_create_passwords(credentials_file)
+    identity_url = f"{base_url}/identity"
+    with db.transaction() as session:
+        roles = _ensure_roles(session)
+        _ensure(
+            session,
+            Domain,
+            DEFAULT_DOMAIN_ID,
+            domain_id=DEFAULT_DOMAIN_ID,
+            name="Default",
+            description="The default domain",
+        )
+        for account in ACCOUNTS:
+            _ensure_account(session, account, passwords[account.user], roles)
+        # The cloud admin also administers the Default domain, so domain scope is usable at once.
+        _ensure_assignment(
+            session, _id_of(session, User, "admin"), "domain", DEFAULT_DOMAIN_ID, roles["admin"]
+        )
+        _ensure(session, Region, region, region_id=region, description="")
+        _ensure_identity_endpoints(session, region, identity_url)
+    clouds_file = state_dir / "clouds.yaml"
+    write_private(clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords)))
+    return BootstrapResult(credentials_file, clouds_file)
+
+
+def _load_or_create_passwords(path: Path) -> dict[str, str]:
+    if path.exists():
+        return yaml.safe_load(path.read_text())["passwords"]
+    passwords = {account.user: secrets.token_urlsafe(18) for account in ACCOUNTS}
+    write_private(path, yaml.safe_dump({"passwords": passwords}))
+    return passwords
+
+
+def _ensure_roles(session: Session) -> dict[str, str]:
+    role_ids = {}
+    for name in ROLE_CHAIN:
+        role = session.scalars(select(Role).where(Role.name == name)).first()
+        if role is None:
+            role = Role(role_id=uuid.uuid4().hex, name=name)
+            session.add(role)
+        role_ids[name] = role.role_id
+    session.flush()
+    for prior, implied in pairwise(ROLE_CHAIN):
+        key = (role_ids[prior], role_ids[implied])
+        _ensure(session, ImpliedRole, key, prior_role_id=key[0], implied_role_id=key[1])
+    return role_ids
+
+
+def _ensure_account(
+    session: Session, account: Account, password: str, roles: dict[str, str]
+) -> None:
+    project_id = _id_of(session, Project, account.project)
+    if project_id is None:
+        project_id = uuid.uuid4().hex
+        session.add(
+            Project(
+                project_id=project_id,
+                name=account.project,
+                domain_id=DEFAULT_DOMAIN_ID,
+                description="Bootstrap project",
+            )
+        )
+    user_id = _id_of(session, User, account.user)
+    if user_id is None:
+        user_id = uuid.uuid4().hex
+        session.add(
+            User(
+                user_id=user_id,
+                name=account.user,
+                domain_id=DEFAULT_DOMAIN_ID,
+                password_hash=hash_password(password),
+                created_at=datetime.now(UTC),
+            )
+        )
+    session.flush()
+    _ensure_assignment(session, user_id, "project", project_id, roles[account.role])
+    if account.system_role:
+        _ensure_assignment(session, user_id, "system", SYSTEM_TARGET, roles[account.system_role])
+
+
+def _ensure_identity_endpoints(session: Session, region: str, url: str) -> None:
+    service = session.scalars(select(Service).where(Service.type == "identity")).first()
+    if service is None:
+        service = Service(service_id=uuid.uuid4().hex, type="identity", name="keystone")
+        session.add(service)
+        session.flush()
+    existing = {
+        e.interface: e
+        for e in session.scalars(select(Endpoint).where(Endpoint.service_id == service.service_id))
+    }
+    for interface in INTERFACES:
+        endpoint = existing.get(interface)
+        if endpoint is None:
+            session.add(
+                Endpoint(
+                    endpoint_id=uuid.uuid4().hex,
+                    service_id=service.service_id,
+                    interface=interface,
+                    region_id=region,
+                    url=url,
+                )
+            )
+        else:
+            endpoint.url = url
+
+
+def _ensure(session: Session, model: type, key: Any, **fields: Any) -> None:
+    """Add the row `model(**fields)` unless a row with primary key `key` exists."""
+    if session.get(model, key) is None:
+        session.add(model(**fields))
+        session.flush()
+
+
+def _ensure_assignment(
+    session: Session, user_id: str | None, target_type: str, target_id: str, role_id: str
+) -> None:
+    assert user_id is not None
+    key = (user_id, target_type, target_id, role_id)
+    _ensure(
+        session,
+        Assignment,
+        key,
+        actor_id=user_id,
+        target_type=target_type,
+        target_id=target_id,
+        role_id=role_id,
+    )
+
+
+def _id_of(session: Session, model: type, name: str) -> str | None:
+    row = session.scalars(
+        select(model).where(model.name == name, model.domain_id == DEFAULT_DOMAIN_ID)  # type: ignore[attr-defined]
+    ).first()
+    if row is None:
+        return None
+    return row.user_id if isinstance(row, User) else row.project_id
+
+
+def _clouds(identity_url: str, region: str, passwords: dict[str, str]) -> dict[str, Any]:
+    def cloud(user: str, **scope: str) -> dict[str, Any]:
+        auth = {
+            "auth_url": identity_url,
+            "username": user,
+            "password": passwords[user],
+            "user_domain_name": "Default",
+            **scope,
+        }
+        return {
+            "auth": auth,
+            "region_name": region,
+            "identity_api_version": 3,
+            "interface": "public",
+        }
+
+    project = {"project_domain_name": "Default"}
+    return {
+        "clouds": {
+            "onestack": cloud("admin", project_name="admin", **project),
+            "onestack-demo": cloud("demo", project_name="demo", **project),
+            "onestack-system-admin": cloud("admin", system_scope="all"),
+        }
+    }

@@ -1,0 +1,131 @@
+"""The token format: non-persistent, authenticated and encrypted (Fernet over msgpack).
+
+A token carries who (user id), how (methods), for what (scope), when (issued/expires) and its
+audit ids; everything else (roles, catalog) is looked up at validation, as Keystone does, so a
+removed role takes effect at once. Keys live in `<state_dir>/fernet-keys`, one file each; the
+highest-numbered key signs, every key verifies, so keys can rotate without breaking tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgpack
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from onestack.common.files import write_private
+from onestack.identity.errors import InvalidToken as InvalidTokenError
+
+FORMAT_VERSION = 1
+SCOPES = ("unscoped", "project", "domain", "system")
+
+
+@dataclass(frozen=True)
+class TokenPayload:
+    """What a token says, once decrypted."""
+
+    user_id: str
+    methods: tuple[str, ...]
+    scope: str
+    target_id: str | None
+    issued_at: datetime
+    expires_at: datetime
+    audit_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def audit_id(self) -> str:
+        return self.audit_ids[0]
+
+
+def new_audit_id() -> str:
+    """16 random bytes as unpadded URL-safe base64, the shape Keystone's audit ids have."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+
+
+class TokenFormat:
+    """Turns payloads into token strings and back; `decode` rejects tampered or expired ones."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise ValueError("at least one token key is required")
+        self._fernet = MultiFernet([Fernet(key) for key in keys])
+
+    def encode(self, payload: TokenPayload) -> str:
+        packed = msgpack.packb(
+            [
+                FORMAT_VERSION,
+                _pack_id(payload.user_id),
+                list(payload.methods),
+                SCOPES.index(payload.scope),
+                _pack_id(payload.target_id) if payload.target_id else None,
+                payload.issued_at.timestamp(),
+                payload.expires_at.timestamp(),
+                [_unb64(audit_id) for audit_id in payload.audit_ids],
+            ]
+        )
+        return self._fernet.encrypt(packed).rstrip(b"=").decode()
+
+    def decode(self, token: str, now: datetime | None = None) -> TokenPayload:
+        try:
+            raw = token.encode("ascii")
+            packed = self._fernet.decrypt(raw + b"=" * (-len(raw) % 4))
+            fields = msgpack.unpackb(packed)
+            payload = _unpack(fields)
+        except (InvalidToken, UnicodeError, ValueError, TypeError, IndexError) as exc:
+            raise InvalidTokenError() from exc
+        if payload.expires_at <= (now or datetime.now(UTC)):
+            raise InvalidTokenError("The token has expired.")
+        return payload
+
+
+def _unpack(fields: list) -> TokenPayload:  # type: ignore[type-arg]
+    version, user_id, methods, scope, target, issued, expires, audit_ids = fields
+    if version != FORMAT_VERSION:
+        raise ValueError(f"unknown token format {version}")
+    return TokenPayload(
+        user_id=_unpack_id(user_id),
+        methods=tuple(methods),
+        scope=SCOPES[scope],
+        target_id=_unpack_id(target) if target is not None else None,
+        issued_at=datetime.fromtimestamp(issued, UTC),
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        audit_ids=tuple(_b64(audit_id) for audit_id in audit_ids),
+    )
+
+
+def _pack_id(value: str) -> bytes | str:
+    """UUID-hex ids travel as 16 bytes, anything else (like "default") as text."""
+    if len(value) == 32:
+        try:
+            packed = bytes.fromhex(value)
+        except ValueError:
+            return value
+        if packed.hex() == value:
+            return packed
+    return value
+
+
+def _unpack_id(value: bytes | str) -> str:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def _unb64(audit_id: str) -> bytes:
+    return base64.urlsafe_b64decode(audit_id + "=" * (-len(audit_id) % 4))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def load_keys(key_dir: Path) -> list[bytes]:
+    """The keys in `key_dir`, newest (highest number) first; creates the first key if none."""
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    numbered = sorted((int(p.name), p) for p in key_dir.iterdir() if p.name.isdigit())
+    if not numbered:
+        write_private(key_dir / "1", Fernet.generate_key())
+        numbered = [(1, key_dir / "1")]
+    return [path.read_bytes().strip() for _, path in reversed(numbered)]

@@ -1,0 +1,100 @@
+"""Typed settings for the whole cloud, built once at start and passed in.
+
+Sources, strongest first: command-line flags, ONESTACK_* environment variables, the TOML file
+(`<state_dir>/onestack.toml` or ONESTACK_CONFIG_FILE), then the defaults below. Nothing reads
+settings from a global: `load_settings()` builds one object and callers hand it down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_STATE_DIR = Path("~/.local/share/onestack").expanduser()
+DEFAULT_PORT = 5000
+
+
+class IdentitySettings(BaseModel):
+    """The identity service's own section (`[identity]` in the TOML file)."""
+
+    token_expiration_s: int = Field(3600, gt=0)
+    region: str = "RegionOne"
+
+
+class Settings(BaseSettings):
+    """Everything `onestack` needs to know to run; units are in the names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ONESTACK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    host: str = "127.0.0.1"
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535)
+    public_url: str | None = None
+    database_url: str | None = None
+    log_level: str = "info"
+    identity: IdentitySettings = IdentitySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients use to reach the API port; published in the catalog."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url or f"sqlite:///{self.state_dir / 'onestack.db'}"
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @property
+    def run_file(self) -> Path:
+        """Where a running `onestack up` records its pid and URL for `onestack status`."""
+        return self.state_dir / "run" / "onestack.json"
+
+
+def _config_file() -> Path:
+    explicit = os.environ.get("ONESTACK_CONFIG_FILE")
+    if explicit:
+        return Path(explicit)
+    state_dir = os.environ.get("ONESTACK_STATE_DIR")
+    return Path(state_dir or DEFAULT_STATE_DIR) / "onestack.toml"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; `overrides` are the command-line flags that were given."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if "state_dir" in given:
+        # The TOML file lives in the state dir, so a flag must be visible to its lookup.
+        os.environ["ONESTACK_STATE_DIR"] = str(given["state_dir"])
+    settings = Settings(**given)
+    settings.state_dir = settings.state_dir.expanduser().resolve()
+    return settings

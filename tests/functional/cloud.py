@@ -1,0 +1,123 @@
+"""A real `onestack up` in a subprocess, and the real clients pointed at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+ONESTACK = [sys.executable, "-m", "onestack.cli"]
+OPENSTACK = str(Path(sys.executable).with_name("openstack"))
+START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class CloudProcess:
+    """One cloud: its state dir, port and database, started and stopped like a user would."""
+
+    state_dir: Path
+    database_url: str | None = None
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[str] | None = None
+    log: TextIO | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def identity_url(self) -> str:
+        return f"{self.url}/identity"
+
+    @property
+    def clouds_file(self) -> Path:
+        return self.state_dir / "clouds.yaml"
+
+    def args(self, *command: str) -> list[str]:
+        args = [*ONESTACK, *command, "--state-dir", str(self.state_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
+
+    def start(self) -> None:
+        self.log = (self.state_dir.parent / "onestack.log").open("a")
+        self.process = subprocess.Popen(
+            [*self.args("up"), "--port", str(self.port)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.wait_until_answering()
+
+    def wait_until_answering(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"onestack up exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.identity_url}/v3", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError("onestack up did not answer in time")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=30)
+        self.process = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        return code
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def password(self, user: str) -> str:
+        import yaml
+
+        return yaml.safe_load((self.state_dir / "credentials.yaml").read_text())["passwords"][user]
+
+    def openstack(
+        self,
+        *args: str,
+        cloud: str = "onestack",
+        check: bool = True,
+        clouds_file: Path | None = None,
+    ) -> Any:
+        """Run the real `openstack` CLI against this cloud; JSON output parsed when asked."""
+        env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_file or self.clouds_file)}
+        result = subprocess.run(
+            [OPENSTACK, "--os-cloud", cloud, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
+        if "-f" in args and "json" in args and result.returncode == 0:
+            return json.loads(result.stdout)
+        return result
+
+    def status(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.args("status"), capture_output=True, text=True, timeout=30)

@@ -1,0 +1,60 @@
+"""Small helpers to speak the Keystone v3 token API directly, as a client library would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.functional.cloud import CloudProcess
+
+
+def password_auth(
+    cloud: CloudProcess, user: str, scope: dict[str, Any] | None = None, password: str | None = None
+) -> dict[str, Any]:
+    identity = {
+        "methods": ["password"],
+        "password": {
+            "user": {
+                "name": user,
+                "domain": {"name": "Default"},
+                "password": password if password is not None else cloud.password(user),
+            }
+        },
+    }
+    auth: dict[str, Any] = {"identity": identity}
+    if scope is not None:
+        auth["scope"] = scope
+    return {"auth": auth}
+
+
+def project_scope(name: str) -> dict[str, Any]:
+    return {"project": {"name": name, "domain": {"id": "default"}}}
+
+
+def post_token(cloud: CloudProcess, body: Any, **kwargs: Any) -> httpx.Response:
+    return httpx.post(f"{cloud.identity_url}/v3/auth/tokens", json=body, timeout=30, **kwargs)
+
+
+def issue(cloud: CloudProcess, user: str, scope: dict[str, Any] | None = None) -> str:
+    response = post_token(cloud, password_auth(cloud, user, scope))
+    assert response.status_code == 201, response.text
+    return response.headers["X-Subject-Token"]
+
+
+def admin_token(cloud: CloudProcess) -> str:
+    return issue(cloud, "admin", project_scope("admin"))
+
+
+def validate(cloud: CloudProcess, subject: str, caller: str | None = None) -> httpx.Response:
+    headers = {"X-Auth-Token": caller or admin_token(cloud), "X-Subject-Token": subject}
+    return httpx.get(f"{cloud.identity_url}/v3/auth/tokens", headers=headers, timeout=30)
+
+
+def assert_identity_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The response is `status` with Keystone's error body; returns the error object."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == status
+    assert error["title"] and error["message"]
+    return error
