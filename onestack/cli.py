@@ -1,4 +1,4 @@
-"""The `onestack` command: `up`, `status` and `db upgrade`."""
+"""The `onestack` command: `up`, `status`, `db upgrade` and `policy dump`."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=getattr(args, "port", None),
         public_url=getattr(args, "public_url", None),
     )
-    return int(args.handler(settings) or 0)
+    return int(args.handler(settings, args) or 0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,10 +54,18 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(required=True, metavar="action")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="apply schema migrations")
     upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    policy = commands.add_parser("policy", help="the API policy")
+    policy_commands = policy.add_subparsers(required=True, metavar="action")
+    dump = policy_commands.add_parser(
+        "dump", parents=[common], help="write the default policy, to override rule by rule"
+    )
+    dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    dump.set_defaults(handler=cmd_policy_dump)
     return parser
 
 
-def cmd_up(settings: Settings) -> int:
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     from onestack import cloud
 
     logs.configure(settings.log_level)
@@ -77,7 +85,7 @@ def cmd_up(settings: Settings) -> int:
     return 0
 
 
-def cmd_status(settings: Settings) -> int:
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print each service's URL and whether it answers; non-zero when the cloud is down."""
     if not settings.run_file.exists():
         print(f"onestack is not running (no {settings.run_file})")
@@ -96,11 +104,25 @@ def cmd_status(settings: Settings) -> int:
     return 0 if healthy else 1
 
 
-def cmd_db_upgrade(settings: Settings) -> int:
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from onestack.common import migrate
 
     migrate.upgrade(settings.sqlalchemy_url)
     print("onestack: database schema is current")
+    return 0
+
+
+def cmd_policy_dump(settings: Settings, args: argparse.Namespace) -> int:
+    """The shipped defaults, verbatim; an operator copies what they change to policy.yaml."""
+    from onestack.identity.policy import DEFAULT_POLICY_FILE, override_file
+
+    text = DEFAULT_POLICY_FILE.read_text()
+    output: Path | None = args.output
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    output.write_text(text)
+    print(f"onestack: defaults written to {output}; overrides go in {override_file(settings)}")
     return 0
 
 

@@ -18,12 +18,14 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from onestack.common import migrate
+from onestack.common.bus import JsonLinesSink, LocalBus, Notifier
 from onestack.common.db import Database
 from onestack.common.http import root_app
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.bootstrap import BootstrapResult, bootstrap
 from onestack.identity.manager import IdentityManager
+from onestack.identity.policy import load_policy
 from onestack.identity.tokens import TokenFormat, load_keys
 from onestack.settings import Settings
 
@@ -42,11 +44,22 @@ def prepare(settings: Settings) -> Cloud:
     migrate.upgrade(settings.sqlalchemy_url)
     db = Database(settings.sqlalchemy_url)
     result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+    bus = make_bus(settings)
     token_format = TokenFormat(load_keys(settings.state_dir / "fernet-keys"))
-    manager = IdentityManager(db, token_format, settings.identity.token_expiration_s)
-    app = root_app({IDENTITY_PATH: identity_app(manager)})
+    manager = IdentityManager(
+        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
+    )
+    app = root_app({IDENTITY_PATH: identity_app(manager, load_policy(settings))})
     services = {"identity": f"{settings.base_url}{IDENTITY_PATH}"}
     return Cloud(app=app, db=db, bootstrap=result, services=services)
+
+
+def make_bus(settings: Settings) -> LocalBus:
+    """The in-process bus, with the notifications file as a subscriber when configured."""
+    bus = LocalBus()
+    if settings.bus.notifications_file is not None:
+        bus.subscribe("*", JsonLinesSink(settings.bus.notifications_file))
+    return bus
 
 
 def serve(settings: Settings, cloud: Cloud, on_ready: Callable[[], None]) -> None:

@@ -28,6 +28,27 @@ class IdentitySettings(BaseModel):
 
     token_expiration_s: int = Field(3600, gt=0)
     region: str = "RegionOne"
+    # An operator's policy overrides; default <state_dir>/policy.yaml when it exists.
+    policy_file: Path | None = None
+    # The project whose admins are cloud admins (Keystone's admin_project_name).
+    admin_project_name: str = "admin"
+    admin_project_domain_id: str = "default"
+    password_min_length: int = Field(0, ge=0)
+    # A regular expression every new password must match (Keystone's password_regex).
+    password_regex: str | None = None
+    password_regex_description: str | None = None
+    # Days until a new password expires; None means never (Keystone's default).
+    password_expires_days: int | None = Field(None, gt=0)
+    # Failed logins that lock a user out; None means never (Keystone's default).
+    lockout_failure_attempts: int | None = Field(None, gt=0)
+    lockout_duration_s: int = Field(1800, gt=0)
+
+
+class BusSettings(BaseModel):
+    """The message bus (`[bus]`): in-process for now."""
+
+    # When set, every notification is also appended to this file as one JSON line.
+    notifications_file: Path | None = None
 
 
 class Settings(BaseSettings):
@@ -44,6 +65,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     log_level: str = "info"
     identity: IdentitySettings = IdentitySettings()
+    bus: BusSettings = BusSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from onestack.common.db import Database
 from onestack.common.files import write_private
 from onestack.identity.models import (
+    GLOBAL_ROLE_DOMAIN,
     SYSTEM_TARGET,
     Assignment,
     Domain,
@@ -102,7 +103,9 @@ def _load_or_create_passwords(path: Path) -> dict[str, str]:
 def _ensure_roles(session: Session) -> dict[str, str]:
     role_ids = {}
     for name in ROLE_CHAIN:
-        role = session.scalars(select(Role).where(Role.name == name)).first()
+        role = session.scalars(
+            select(Role).where(Role.name == name, Role.domain_id == GLOBAL_ROLE_DOMAIN)
+        ).first()
         if role is None:
             role = Role(role_id=uuid.uuid4().hex, name=name)
             session.add(role)
@@ -183,11 +186,13 @@ def _ensure_assignment(
     session: Session, user_id: str | None, target_type: str, target_id: str, role_id: str
 ) -> None:
     assert user_id is not None
-    key = (user_id, target_type, target_id, role_id)
+    key = ("user", user_id, target_type, target_id, role_id, False)
     _ensure(
         session,
         Assignment,
         key,
+        actor_type="user",
+        inherited=False,
         actor_id=user_id,
         target_type=target_type,
         target_id=target_id,

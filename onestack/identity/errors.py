@@ -1,4 +1,9 @@
-"""Identity's domain errors, named as Keystone names them; rendered by `identity.api`."""
+"""Identity's domain errors, named as Keystone names them; rendered by `identity.api`.
+
+AuthFailed, InvalidToken, ScopeNotAllowed, ScopeUnusable   401
+ActionForbidden                                             403
+<Resource>NotFound (DomainNotFound, UserNotFound, ...)      404  "Could not find user: <id>."
+"""
 
 from __future__ import annotations
 
@@ -23,13 +28,66 @@ class ScopeNotAllowed(Unauthorized):
     message = "The user has no role on the requested scope."
 
 
-class ProjectNotFound(Unauthorized):
+class ScopeProjectUnusable(Unauthorized):
     message = "The requested project could not be found or is disabled."
 
 
-class DomainNotFound(Unauthorized):
+class ScopeDomainUnusable(Unauthorized):
     message = "The requested domain could not be found or is disabled."
 
 
 class ActionForbidden(Forbidden):
     pass
+
+
+class ResourceNotFound(NotFound):
+    """A resource missing by id; `kind` names it in the message as Keystone does."""
+
+    kind = "resource"
+
+    def __init__(self, ref_id: str) -> None:
+        super().__init__(f"Could not find {self.kind}: {ref_id}.")
+
+
+class DomainNotFound(ResourceNotFound):
+    kind = "domain"
+
+
+class ProjectNotFound(ResourceNotFound):
+    kind = "project"
+
+
+class UserNotFound(ResourceNotFound):
+    kind = "user"
+
+
+class GroupNotFound(ResourceNotFound):
+    kind = "group"
+
+
+class RoleNotFound(ResourceNotFound):
+    kind = "role"
+
+
+class ImpliedRoleNotFound(ResourceNotFound):
+    kind = "implied role"
+
+
+class RoleAssignmentNotFound(ResourceNotFound):
+    kind = "role assignment"
+
+
+class RegionNotFound(ResourceNotFound):
+    kind = "region"
+
+
+class ServiceNotFound(ResourceNotFound):
+    kind = "service"
+
+
+class EndpointNotFound(ResourceNotFound):
+    kind = "endpoint"
+
+
+class CredentialNotFound(ResourceNotFound):
+    kind = "credential"

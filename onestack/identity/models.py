@@ -1,17 +1,24 @@
-"""Identity's own tables; no other service reads or writes them."""
+"""Identity's own tables; no other service reads or writes them.
+
+Attributes are named by kind (`project_id`) and mapped to an `id` column. Free-form attributes
+a client sends beyond the known fields (Keystone keeps them) live in `extra`, a JSON object.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SYSTEM_TARGET = "system"
+# Global roles have no domain; a sentinel rather than NULL keeps (name, domain_id) unique.
+GLOBAL_ROLE_DOMAIN = "<<global>>"
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {dict[str, Any]: JSON}
 
 
 class Domain(Base):
@@ -20,6 +27,7 @@ class Domain(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Project(Base):
@@ -28,9 +36,18 @@ class Project(Base):
     project_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     domain_id: Mapped[str] = mapped_column(ForeignKey("identity_domains.id"))
-    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProjectTag(Base):
+    __tablename__ = "identity_project_tags"
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
 class User(Base):
@@ -40,55 +57,114 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(255))
     domain_id: Mapped[str] = mapped_column(ForeignKey("identity_domains.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    password_created_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    password_expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     default_project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    failed_auth_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_auth_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Tokens issued before this moment are invalid (set on password change).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Group(Base):
+    __tablename__ = "identity_groups"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+    group_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    domain_id: Mapped[str] = mapped_column(ForeignKey("identity_domains.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Membership(Base):
+    __tablename__ = "identity_memberships"
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Role(Base):
     __tablename__ = "identity_roles"
+    __table_args__ = (UniqueConstraint("name", "domain_id"),)
     role_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    domain_id: Mapped[str] = mapped_column(String(64), default=GLOBAL_ROLE_DOMAIN)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class ImpliedRole(Base):
     __tablename__ = "identity_implied_roles"
-    prior_role_id: Mapped[str] = mapped_column(ForeignKey("identity_roles.id"), primary_key=True)
-    implied_role_id: Mapped[str] = mapped_column(ForeignKey("identity_roles.id"), primary_key=True)
+    prior_role_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    implied_role_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Assignment(Base):
-    """A role held by an actor (a user) on a target: a project, a domain or the system."""
+    """A role held by an actor (a user or a group) on a target: a project, a domain or the
+    system. An inherited assignment applies to the target's subtree, not to the target."""
 
     __tablename__ = "identity_assignments"
+    actor_type: Mapped[str] = mapped_column(String(8), primary_key=True)
     actor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     target_type: Mapped[str] = mapped_column(String(16), primary_key=True)
-    target_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role_id: Mapped[str] = mapped_column(ForeignKey("identity_roles.id"), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    role_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    inherited: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
 
 
 class Region(Base):
     __tablename__ = "identity_regions"
     region_id: Mapped[str] = mapped_column("id", String(255), primary_key=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    parent_region_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Service(Base):
     __tablename__ = "identity_services"
     service_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
     type: Mapped[str] = mapped_column(String(255))
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Endpoint(Base):
     __tablename__ = "identity_endpoints"
     endpoint_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("identity_services.id"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("identity_services.id", ondelete="CASCADE"))
     interface: Mapped[str] = mapped_column(String(8))
-    region_id: Mapped[str] = mapped_column(ForeignKey("identity_regions.id"))
+    region_id: Mapped[str | None] = mapped_column(ForeignKey("identity_regions.id"), nullable=True)
     url: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Credential(Base):
+    """A user's secret (ec2, totp, cert, ...); the blob is stored encrypted, never in clear."""
+
+    __tablename__ = "identity_credentials"
+    credential_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    type: Mapped[str] = mapped_column(String(255))
+    encrypted_blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class RevokedToken(Base):

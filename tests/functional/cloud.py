@@ -45,6 +45,18 @@ class CloudProcess:
         return f"{self.url}/identity"
 
     @property
+    def notifications_file(self) -> Path:
+        return self.state_dir.parent / "notifications.jsonl"
+
+    def notifications(self, event_type: str | None = None) -> list[dict[str, Any]]:
+        """Every notification the cloud emitted so far (optionally of one event type)."""
+        if not self.notifications_file.exists():
+            return []
+        lines = self.notifications_file.read_text().splitlines()
+        found = [json.loads(line) for line in lines if line]
+        return [n for n in found if event_type is None or n["event_type"] == event_type]
+
+    @property
     def clouds_file(self) -> Path:
         return self.state_dir / "clouds.yaml"
 
@@ -58,6 +70,7 @@ class CloudProcess:
         self.log = (self.state_dir.parent / "onestack.log").open("a")
         self.process = subprocess.Popen(
             [*self.args("up"), "--port", str(self.port)],
+            env={**os.environ, "ONESTACK_BUS__NOTIFICATIONS_FILE": str(self.notifications_file)},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -118,6 +131,19 @@ class CloudProcess:
         if "-f" in args and "json" in args and result.returncode == 0:
             return json.loads(result.stdout)
         return result
+
+    def sdk(self, user: str = "admin", project: str | None = None) -> Any:
+        """An openstacksdk connection as `user`, scoped to `project` (default: same name)."""
+        import openstack
+
+        return openstack.connect(
+            auth_url=self.identity_url,
+            username=user,
+            password=self.password(user),
+            project_name=project or user,
+            user_domain_name="Default",
+            project_domain_name="Default",
+        )
 
     def status(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.args("status"), capture_output=True, text=True, timeout=30)

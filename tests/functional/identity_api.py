@@ -58,3 +58,38 @@ def assert_identity_error(response: httpx.Response, status: int) -> dict[str, An
     assert error["code"] == status
     assert error["title"] and error["message"]
     return error
+
+
+class IdentityClient:
+    """Plain HTTP to /identity/v3 with one token, for what the CLI cannot express."""
+
+    def __init__(self, cloud: CloudProcess, token: str) -> None:
+        self.base = f"{cloud.identity_url}/v3"
+        self.token = token
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}
+        url = f"{self.base}/{path.lstrip('/')}"
+        return httpx.request(method, url, headers=headers, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("HEAD", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+def admin_client(cloud: CloudProcess) -> IdentityClient:
+    return IdentityClient(cloud, admin_token(cloud))

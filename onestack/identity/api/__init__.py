@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
-from onestack.identity.api import auth, versions
+from onestack.common.policy import Policy
+from onestack.identity.api import (
+    assignments,
+    auth,
+    catalog,
+    common,
+    credentials,
+    domains,
+    groups,
+    projects,
+    roles,
+    users,
+    versions,
+)
 from onestack.identity.manager import IdentityManager
 
 MOUNT_PATH = "/identity"
+
+# Routers whose every route needs a valid X-Auth-Token before anything else is looked at.
+AUTHENTICATED_ROUTERS = (domains, projects, users, groups, roles, assignments, catalog, credentials)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def render_error(error: OneStackError) -> dict[str, Any]:
@@ -19,7 +42,22 @@ def render_error(error: OneStackError) -> dict[str, Any]:
     return {"error": {"code": error.status, "title": error.title, "message": error.message}}
 
 
-def build_app(manager: IdentityManager) -> Starlette:
-    app = service_app([*versions.routes, *auth.routes], render_error)
+def _authenticated(endpoint: Endpoint) -> Endpoint:
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        common.caller(request)  # 401 before any 404 or 403 can leak what exists
+        return await endpoint(request)
+
+    return guarded
+
+
+def _guard(routes: list[Route]) -> list[Route]:
+    return [Route(r.path, _authenticated(r.endpoint), methods=r.methods) for r in routes]
+
+
+def build_app(manager: IdentityManager, policy: Policy) -> Starlette:
+    guarded = [route for router in AUTHENTICATED_ROUTERS for route in _guard(router.routes)]
+    app = service_app([*versions.routes, *auth.routes, *guarded], render_error)
     app.state.manager = manager
+    app.state.policy = policy
     return app

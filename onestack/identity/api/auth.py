@@ -8,51 +8,36 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.body import parse_body
-from onestack.common.errors import BadRequest, Unauthorized
+from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse
 from onestack.identity import errors
 from onestack.identity.api import render
+from onestack.identity.api.common import caller, enforce, manager
 from onestack.identity.api.schemas import AuthBody, to_auth_request
 from onestack.identity.api.versions import v3_url
-from onestack.identity.manager import IdentityManager, TokenView
-
-# Who may look at or revoke someone else's token, besides its own user.
-INSPECTOR_ROLES = frozenset({"admin", "service"})
-
-
-def _manager(request: Request) -> IdentityManager:
-    return request.app.state.manager
+from onestack.identity.manager import TokenView
 
 
 def _wants_catalog(request: Request) -> bool:
     return "nocatalog" not in request.query_params
 
 
-def caller(request: Request) -> TokenView:
-    """The token in X-Auth-Token, validated; 401 when absent or invalid."""
-    token_id = request.headers.get("x-auth-token")
-    if not token_id:
-        raise Unauthorized()
-    return _manager(request).validate(token_id)
-
-
-def _subject(request: Request) -> TokenView:
-    """The token in X-Subject-Token, which the caller must be allowed to inspect."""
-    me = caller(request)
+def _subject(request: Request, action: str) -> TokenView:
+    """The token in X-Subject-Token, which policy must let the caller inspect or revoke."""
+    caller(request)
     token_id = request.headers.get("x-subject-token")
     if not token_id:
         raise BadRequest("The X-Subject-Token header is required.")
     try:
-        subject = _manager(request).validate(token_id)
+        subject = manager(request).tokens.validate(token_id)
     except errors.InvalidToken as exc:
         raise errors.TokenNotFound(f"Could not find token: {token_id}") from exc
-    if subject.user.ref_id != me.user.ref_id and not (me.role_names & INSPECTOR_ROLES):
-        raise errors.ActionForbidden()
+    enforce(request, action, {"token": {"user_id": subject.user.ref_id}})
     return subject
 
 
 def _token_response(request: Request, view: TokenView, status: int) -> Response:
-    catalog = _manager(request).catalog() if _wants_catalog(request) else None
+    catalog = manager(request).tokens.catalog() if _wants_catalog(request) else None
     return JSONResponse(
         render.token(view, catalog),
         status_code=status,
@@ -64,48 +49,50 @@ async def issue_token(request: Request) -> Response:
     body = await parse_body(request, AuthBody)
     auth_request = to_auth_request(body, request.headers.get("x-auth-token"))
     # Password hashing takes ~150 ms of CPU: keep it off the event loop.
-    view = await run_in_threadpool(_manager(request).authenticate, auth_request)
+    view = await run_in_threadpool(manager(request).tokens.authenticate, auth_request)
     return _token_response(request, view, 201)
 
 
 async def validate_token(request: Request) -> Response:
-    return _token_response(request, _subject(request), 200)
+    return _token_response(request, _subject(request, "identity:validate_token"), 200)
 
 
 async def check_token(request: Request) -> Response:
-    subject = _subject(request)
+    subject = _subject(request, "identity:check_token")
     return Response(status_code=200, headers={"X-Subject-Token": subject.token_id})
 
 
 async def revoke_token(request: Request) -> Response:
-    subject = _subject(request)
-    _manager(request).revoke(subject.token_id)
+    subject = _subject(request, "identity:revoke_token")
+    manager(request).tokens.revoke(subject.token_id)
     return Response(status_code=204)
 
 
 async def auth_catalog(request: Request) -> Response:
     caller(request)
-    catalog = render.render_catalog(_manager(request).catalog())
+    catalog = render.render_catalog(manager(request).tokens.catalog())
     return JSONResponse({"catalog": catalog, "links": render.collection_links(str(request.url))})
 
 
 async def auth_projects(request: Request) -> Response:
     me = caller(request)
     base = v3_url(request)
-    projects = [render.project(p, base) for p, _ in _manager(request).projects_for(me.user.ref_id)]
+    projects = [
+        render.project(p, base) for p, _ in manager(request).tokens.projects_for(me.user.ref_id)
+    ]
     return JSONResponse({"projects": projects, "links": render.collection_links(str(request.url))})
 
 
 async def auth_domains(request: Request) -> Response:
     me = caller(request)
     base = v3_url(request)
-    domains = [render.domain(d, base) for d in _manager(request).domains_for(me.user.ref_id)]
+    domains = [render.domain(d, base) for d in manager(request).tokens.domains_for(me.user.ref_id)]
     return JSONResponse({"domains": domains, "links": render.collection_links(str(request.url))})
 
 
 async def auth_system(request: Request) -> Response:
     me = caller(request)
-    system = [{"all": True}] if _manager(request).system_roles_for(me.user.ref_id) else []
+    system = [{"all": True}] if manager(request).tokens.system_roles_for(me.user.ref_id) else []
     return JSONResponse({"system": system, "links": render.collection_links(str(request.url))})
 
 

@@ -1,46 +1,41 @@
-"""Identity's logic and its only writes: authenticate, issue, validate and revoke tokens.
+"""Tokens: authenticate, issue, validate and revoke.
 
 The API layer parses requests into `AuthRequest` and renders what comes back; this module
-never sees HTTP. Other services reach identity through `IdentityManager.validate`.
+never sees HTTP. Other services reach identity through `TokenManager.validate`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.common.db import Database
-from onestack.common.errors import BadRequest
 from onestack.identity import errors
+from onestack.identity.manager.effective import effective_roles, targets_of
+from onestack.identity.manager.login import check_login
+from onestack.identity.manager.lookup import (
+    NamedRef,
+    Ref,
+    find_domain,
+    find_project,
+)
 from onestack.identity.models import (
     SYSTEM_TARGET,
-    Assignment,
     Domain,
     Endpoint,
-    ImpliedRole,
     Project,
     RevokedToken,
-    Role,
     Service,
     User,
 )
-from onestack.identity.passwords import verify_password
 from onestack.identity.tokens import TokenFormat, TokenPayload, new_audit_id
+from onestack.settings import IdentitySettings
 
 SUPPORTED_METHODS = ("password", "token")
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A reference by id, or by name within a domain given by id or name."""
-
-    ref_id: str | None = None
-    name: str | None = None
-    domain_id: str | None = None
-    domain_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,12 +51,6 @@ class AuthRequest:
 
 
 @dataclass(frozen=True)
-class NamedRef:
-    ref_id: str
-    name: str
-
-
-@dataclass(frozen=True)
 class TokenView:
     """A valid token, resolved against the database: what the token body shows."""
 
@@ -73,6 +62,8 @@ class TokenView:
     project_domain: NamedRef | None = None
     domain: NamedRef | None = None
     roles: tuple[NamedRef, ...] = field(default_factory=tuple)
+    # Scoped to the admin project, whose admins administer the whole cloud.
+    is_admin_project: bool = False
 
     @property
     def role_names(self) -> frozenset[str]:
@@ -95,13 +86,14 @@ class CatalogEntry:
     endpoints: tuple[CatalogEndpoint, ...]
 
 
-class IdentityManager:
+class TokenManager:
     """Tokens over the identity tables."""
 
-    def __init__(self, db: Database, token_format: TokenFormat, token_ttl_s: int) -> None:
+    def __init__(self, db: Database, token_format: TokenFormat, settings: IdentitySettings) -> None:
         self.db = db
-        self.tokens = token_format
-        self.token_ttl = timedelta(seconds=token_ttl_s)
+        self.format = token_format
+        self.settings = settings
+        self.token_ttl = timedelta(seconds=settings.token_expiration_s)
 
     # -- issue ---------------------------------------------------------------------------
 
@@ -121,7 +113,7 @@ class IdentityManager:
             else:
                 user_id, expires_at, audit_ids = None, now + self.token_ttl, (new_audit_id(),)
             if "password" in request.methods:
-                password_user = self._check_password(session, request)
+                password_user = check_login(session, self.settings, request)
                 if user_id is not None and password_user != user_id:
                     raise errors.AuthFailed("The methods identify different users.")
                 user_id = password_user
@@ -136,20 +128,8 @@ class IdentityManager:
                 expires_at=expires_at,
                 audit_ids=audit_ids,
             )
-            token_id = self.tokens.encode(payload)
+            token_id = self.format.encode(payload)
             return self._view(session, token_id, payload)
-
-    def _check_password(self, session: Session, request: AuthRequest) -> str:
-        ref = request.user
-        if ref is None or request.password is None:
-            raise BadRequest("The password method needs a user and a password.")
-        user = _find_user(session, ref)
-        if not verify_password(user.password_hash if user else None, request.password):
-            raise errors.AuthFailed()
-        assert user is not None
-        if not user.enabled or not _domain_enabled(session, user.domain_id):
-            raise errors.AuthFailed()
-        return user.user_id
 
     def _resolve_scope(
         self, session: Session, user_id: str, request: AuthRequest
@@ -159,10 +139,10 @@ class IdentityManager:
         if request.scope == "system":
             target_id = SYSTEM_TARGET
         elif request.scope == "domain":
-            target_id = _find_domain(session, request.scope_ref or Ref()).domain_id
+            target_id = find_domain(session, request.scope_ref or Ref()).domain_id
         else:
-            target_id = _find_project(session, request.scope_ref or Ref()).project_id
-        if not _effective_roles(session, user_id, request.scope, target_id):
+            target_id = find_project(session, request.scope_ref or Ref()).project_id
+        if not effective_roles(session, user_id, request.scope, target_id):
             raise errors.ScopeNotAllowed(
                 f"User {user_id} has no access to the requested {request.scope}."
             )
@@ -189,7 +169,7 @@ class IdentityManager:
                 )
 
     def _decode_valid(self, session: Session, token_id: str) -> TokenPayload:
-        payload = self.tokens.decode(token_id)
+        payload = self.format.decode(token_id)
         revoked = session.scalars(
             select(RevokedToken.audit_id).where(RevokedToken.audit_id.in_(payload.audit_ids))
         ).first()
@@ -201,6 +181,9 @@ class IdentityManager:
         user = session.get(User, payload.user_id)
         if user is None or not user.enabled:
             raise errors.InvalidToken("The token's user is gone or disabled.")
+        valid_after = user.tokens_valid_after
+        if valid_after is not None and payload.issued_at.replace(tzinfo=None) < valid_after:
+            raise errors.InvalidToken("The token was issued before its user's password changed.")
         user_domain = session.get(Domain, user.domain_id)
         if user_domain is None or not user_domain.enabled:
             raise errors.InvalidToken("The token's user domain is gone or disabled.")
@@ -214,12 +197,12 @@ class IdentityManager:
             return view
         assert payload.target_id is not None
         scope_fields = self._scope_fields(session, payload)
-        roles = _effective_roles(session, user.user_id, payload.scope, payload.target_id)
+        roles = effective_roles(session, user.user_id, payload.scope, payload.target_id)
         if not roles:
             raise errors.InvalidToken("The user no longer has a role on the token's scope.")
         return TokenView(**{**view.__dict__, **scope_fields, "roles": roles})
 
-    def _scope_fields(self, session: Session, payload: TokenPayload) -> dict[str, NamedRef]:
+    def _scope_fields(self, session: Session, payload: TokenPayload) -> dict[str, Any]:
         if payload.scope == "project":
             project = session.get(Project, payload.target_id)
             domain = session.get(Domain, project.domain_id) if project else None
@@ -228,6 +211,8 @@ class IdentityManager:
             return {
                 "project": NamedRef(project.project_id, project.name),
                 "project_domain": NamedRef(domain.domain_id, domain.name),
+                "is_admin_project": project.name == self.settings.admin_project_name
+                and domain.domain_id == self.settings.admin_project_domain_id,
             }
         if payload.scope == "domain":
             domain = session.get(Domain, payload.target_id)
@@ -268,7 +253,7 @@ class IdentityManager:
                 select(Project, Domain)
                 .join(Domain, Domain.domain_id == Project.domain_id)
                 .where(
-                    Project.project_id.in_(_targets_of(user_id, "project")),
+                    Project.project_id.in_(targets_of(session, user_id, "project")),
                     Project.enabled.is_(True),
                     Domain.enabled.is_(True),
                 )
@@ -283,7 +268,7 @@ class IdentityManager:
                 session.scalars(
                     select(Domain)
                     .where(
-                        Domain.domain_id.in_(_targets_of(user_id, "domain")),
+                        Domain.domain_id.in_(targets_of(session, user_id, "domain")),
                         Domain.enabled.is_(True),
                     )
                     .order_by(Domain.name)
@@ -292,90 +277,4 @@ class IdentityManager:
 
     def system_roles_for(self, user_id: str) -> tuple[NamedRef, ...]:
         with self.db.reader() as session:
-            return _effective_roles(session, user_id, "system", SYSTEM_TARGET)
-
-
-def _targets_of(user_id: str, target_type: str) -> Select[tuple[str]]:
-    return select(Assignment.target_id).where(
-        Assignment.actor_id == user_id, Assignment.target_type == target_type
-    )
-
-
-def _find_user(session: Session, ref: Ref) -> User | None:
-    if ref.ref_id:
-        return session.get(User, ref.ref_id)
-    if not ref.name:
-        raise BadRequest("A user needs an id, or a name and a domain.")
-    domain = _find_domain(session, _domain_of(ref), missing=errors.AuthFailed)
-    return session.scalars(
-        select(User).where(User.name == ref.name, User.domain_id == domain.domain_id)
-    ).first()
-
-
-def _find_project(session: Session, ref: Ref) -> Project:
-    if ref.ref_id:
-        project = session.get(Project, ref.ref_id)
-    elif ref.name:
-        domain = _find_domain(session, _domain_of(ref), missing=errors.ProjectNotFound)
-        project = session.scalars(
-            select(Project).where(Project.name == ref.name, Project.domain_id == domain.domain_id)
-        ).first()
-    else:
-        raise BadRequest("A project scope needs an id, or a name and a domain.")
-    if project is None or not project.enabled or not _domain_enabled(session, project.domain_id):
-        raise errors.ProjectNotFound()
-    return project
-
-
-def _find_domain(
-    session: Session, ref: Ref, missing: type[Exception] = errors.DomainNotFound
-) -> Domain:
-    if ref.ref_id:
-        domain = session.get(Domain, ref.ref_id)
-    elif ref.name:
-        domain = session.scalars(select(Domain).where(Domain.name == ref.name)).first()
-    else:
-        raise BadRequest("A domain needs an id or a name.")
-    if domain is None or not domain.enabled:
-        raise missing()
-    return domain
-
-
-def _domain_of(ref: Ref) -> Ref:
-    if not (ref.domain_id or ref.domain_name):
-        raise BadRequest(f"'{ref.name}' is given by name, so its domain must be given too.")
-    return Ref(ref_id=ref.domain_id, name=ref.domain_name)
-
-
-def _domain_enabled(session: Session, domain_id: str) -> bool:
-    domain = session.get(Domain, domain_id)
-    return domain is not None and domain.enabled
-
-
-def _effective_roles(
-    session: Session, user_id: str, target_type: str, target_id: str
-) -> tuple[NamedRef, ...]:
-    """The roles held directly on the target plus every role they imply, transitively."""
-    role_ids = set(
-        session.scalars(
-            select(Assignment.role_id).where(
-                Assignment.actor_id == user_id,
-                Assignment.target_type == target_type,
-                Assignment.target_id == target_id,
-            )
-        )
-    )
-    if not role_ids:
-        return ()
-    implications = session.execute(select(ImpliedRole.prior_role_id, ImpliedRole.implied_role_id))
-    implied: dict[str, set[str]] = {}
-    for prior, implied_id in implications:
-        implied.setdefault(prior, set()).add(implied_id)
-    pending = list(role_ids)
-    while pending:
-        for implied_id in implied.get(pending.pop(), ()):
-            if implied_id not in role_ids:
-                role_ids.add(implied_id)
-                pending.append(implied_id)
-    roles = session.scalars(select(Role).where(Role.role_id.in_(role_ids)).order_by(Role.name))
-    return tuple(NamedRef(role.role_id, role.name) for role in roles)
+            return effective_roles(session, user_id, "system", SYSTEM_TARGET)

@@ -1,0 +1,107 @@
+"""What every identity router shares: the caller, policy checks, collections and links.
+
+`enforce(request, action, target)` validates the X-Auth-Token once per request, checks the
+named policy rule against the caller and the target, and returns the caller's context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.requests import Request
+
+from onestack.common.body import parse_body
+from onestack.common.context import RequestContext
+from onestack.common.errors import BadRequest, Unauthorized
+from onestack.common.http import JSONResponse
+from onestack.common.policy import Policy
+from onestack.identity import errors
+from onestack.identity.api.versions import v3_url
+from onestack.identity.manager import IdentityManager, TokenView
+
+__all__ = [
+    "allowed",
+    "bool_query",
+    "caller",
+    "collection",
+    "context",
+    "enforce",
+    "manager",
+    "parse_body",
+    "self_link",
+]
+
+
+def manager(request: Request) -> IdentityManager:
+    return request.app.state.manager
+
+
+def policy(request: Request) -> Policy:
+    return request.app.state.policy
+
+
+def caller(request: Request) -> TokenView:
+    """The token in X-Auth-Token, validated once per request; 401 when absent or invalid."""
+    cached = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    token_id = request.headers.get("x-auth-token")
+    if not token_id:
+        raise Unauthorized()
+    view = manager(request).tokens.validate(token_id)
+    request.state.caller = view
+    return view
+
+
+def context(request: Request) -> RequestContext:
+    """The caller as policy and notifications see it."""
+    view = caller(request)
+    client = request.client
+    return RequestContext(
+        user_id=view.user.ref_id,
+        user_domain_id=view.user_domain.ref_id,
+        roles=view.role_names,
+        project_id=view.project.ref_id if view.project else None,
+        project_domain_id=view.project_domain.ref_id if view.project_domain else None,
+        domain_id=view.domain.ref_id if view.domain else None,
+        system_scope="all" if view.payload.scope == "system" else None,
+        is_admin_project=view.is_admin_project,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        remote_address=client.host if client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def enforce(request: Request, action: str, target: dict[str, Any] | None = None) -> RequestContext:
+    """The caller's context if policy lets them do `action` on `target`; 403 otherwise."""
+    ctx = context(request)
+    policy(request).enforce(action, ctx.credentials(), target or {}, errors.ActionForbidden)
+    return ctx
+
+
+def allowed(request: Request, action: str, target: dict[str, Any]) -> bool:
+    return policy(request).allowed(action, context(request).credentials(), target)
+
+
+def self_link(request: Request, path: str) -> dict[str, str]:
+    return {"self": f"{v3_url(request)}/{path}"}
+
+
+def collection(request: Request, key: str, items: Iterable[dict[str, Any]]) -> JSONResponse:
+    """A list response with Keystone's `links` block."""
+    links = {"self": str(request.url), "previous": None, "next": None}
+    return JSONResponse({key: list(items), "links": links})
+
+
+def bool_query(request: Request, name: str) -> bool | None:
+    """A boolean query filter (`?enabled=false`); None when absent, 400 when not a boolean."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    lowered = raw.strip().lower()
+    if lowered in ("", "true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise BadRequest(f"Invalid value for query parameter '{name}': {raw!r} is not a boolean.")

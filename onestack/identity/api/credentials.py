@@ -1,0 +1,7 @@
+"""/v3/credentials."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []

@@ -1,0 +1,7 @@
+"""/v3/groups and group membership."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []

@@ -1,0 +1,66 @@
+"""Identity's logic and its only writes, one manager per kind of resource.
+
+`IdentityManager` holds them all over one database and one notifier; the API layer reaches
+each through it (`manager.projects.create(...)`) and never touches the tables itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onestack.common.bus import Notifier
+from onestack.common.db import Database
+from onestack.identity.manager.assignments import AssignmentManager
+from onestack.identity.manager.catalog import CatalogManager
+from onestack.identity.manager.credentials import CredentialManager
+from onestack.identity.manager.domains import DomainManager
+from onestack.identity.manager.groups import GroupManager
+from onestack.identity.manager.lookup import NamedRef, Ref
+from onestack.identity.manager.projects import ProjectManager
+from onestack.identity.manager.roles import RoleManager
+from onestack.identity.manager.tokens import (
+    AuthRequest,
+    CatalogEndpoint,
+    CatalogEntry,
+    TokenManager,
+    TokenView,
+)
+from onestack.identity.manager.users import UserManager
+from onestack.identity.tokens import TokenFormat
+from onestack.settings import IdentitySettings
+
+__all__ = [
+    "AuthRequest",
+    "CatalogEndpoint",
+    "CatalogEntry",
+    "IdentityManager",
+    "NamedRef",
+    "Ref",
+    "TokenView",
+]
+
+
+class IdentityManager:
+    """Every identity manager over one database, notifier and settings."""
+
+    def __init__(
+        self,
+        db: Database,
+        token_format: TokenFormat,
+        settings: IdentitySettings,
+        notifier: Notifier,
+        state_dir: Path,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.state_dir = state_dir  # where key repositories live (tokens, credentials)
+        self.tokens = TokenManager(db, token_format, settings)
+        parts = (db, notifier, settings)
+        self.domains = DomainManager(*parts)
+        self.projects = ProjectManager(*parts)
+        self.users = UserManager(*parts)
+        self.groups = GroupManager(*parts)
+        self.roles = RoleManager(*parts)
+        self.assignments = AssignmentManager(*parts)
+        self.catalog = CatalogManager(*parts)
+        self.credentials = CredentialManager(*parts)
