@@ -167,12 +167,24 @@ def test_hierarchy_rules(cloud: CloudProcess) -> None:
     enable = {"project": {"enabled": True}}
     error = assert_identity_error(api.patch(f"projects/{child['id']}", json=enable), 403)
     assert "disabled parents" in error["message"]
+    orphan = {"project": {"name": unique("under-disabled"), "parent_id": parent["id"]}}
+    error = assert_identity_error(api.post("projects", json=orphan), 403)
+    assert "disabled" in error["message"]
     moved = api.patch(f"projects/{child['id']}", json={"project": {"parent_id": "default"}})
     assert "parent_id" in assert_identity_error(moved, 403)["message"]
     other = create_domain(api)
     rehomed = api.patch(f"projects/{child['id']}", json={"project": {"domain_id": other}})
     assert "domain_id" in assert_identity_error(rehomed, 400)["message"]
     assert api.get(f"projects/{child['id']}").json()["project"]["parent_id"] == parent["id"]
+
+
+def test_hierarchy_depth_is_limited_to_five(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    parent_id = create(api)["id"]
+    for _ in range(4):
+        parent_id = create(api, parent_id=parent_id)["id"]
+    too_deep = {"project": {"name": unique("deep"), "parent_id": parent_id}}
+    assert "depth" in assert_identity_error(api.post("projects", json=too_deep), 403)["message"]
 
 
 def test_parent_must_exist_and_share_the_domain(cloud: CloudProcess) -> None:
@@ -237,6 +249,7 @@ def test_user_projects(cloud: CloudProcess) -> None:
     admin_id = validate(cloud, admin.token).json()["token"]["user"]["id"]
     names = {p["name"] for p in demo.get(f"users/{demo_id}/projects").json()["projects"]}
     assert names == {"demo"}
+    assert {p["name"] for p in demo.get("auth/projects").json()["projects"]} == names
     assert {p["name"] for p in admin.get(f"users/{demo_id}/projects").json()["projects"]} == names
     assert_identity_error(demo.get(f"users/{admin_id}/projects"), 403)
     assert (
@@ -327,7 +340,16 @@ def test_malformed_create_is_400_and_writes_nothing(
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"project": {"name": ""}}', b'{"project": {"enabled": 1}}', b'{"project": []}', b"{}"],
+    [
+        b'{"project": {"name": ""}}',
+        b'{"project": {"name": null}}',
+        b'{"project": {"enabled": 1}}',
+        b'{"project": {"enabled": null}}',
+        b'{"project": {"tags": null}}',
+        b'{"project": {"domain_id": "other"}}',
+        b'{"project": []}',
+        b"{}",
+    ],
 )
 def test_malformed_update_is_400_and_changes_nothing(cloud: CloudProcess, body: bytes) -> None:
     api = admin_client(cloud)

@@ -82,15 +82,16 @@ class OneTag(BaseModel):
 
 
 def _fields(model: ProjectFields) -> dict[str, Any]:
-    """The attributes the client set; an explicit null means 'unset' (Keystone's defaults)."""
+    """The attributes the client set; null is refused where Keystone's schema refuses it."""
     fields = model.model_dump(exclude_unset=True)
-    if fields.get("enabled", True) is None:
-        fields["enabled"] = True
+    for key in ("name", "enabled", "tags"):
+        if key in fields and fields[key] is None:
+            raise BadRequest(f"Invalid input for field 'project.{key}': null is not allowed.")
     if "description" in fields and fields["description"] is None:
         fields["description"] = ""
     if "options" in fields:
         fields["options"] = {k: v for k, v in (fields["options"] or {}).items() if v is not None}
-    for key in ("name", "tags", "is_domain", "domain_id", "parent_id"):
+    for key in ("is_domain", "domain_id", "parent_id"):
         if key in fields and fields[key] is None:
             fields.pop(key)
     return fields

@@ -27,6 +27,8 @@ from onestack.identity.models import Domain, Project, ProjectTag, User
 
 COLUMNS = frozenset({"name", "description", "enabled"})
 MAX_TAGS = 80
+# Keystone's default max_project_tree_depth: a project and at most four ancestors.
+MAX_DEPTH = 5
 
 
 @dataclass(frozen=True)
@@ -216,10 +218,13 @@ class ProjectManager(Store):
                 f"Cannot create project, since it specifies its domain_id {project.domain_id}, "
                 f"but specifies a parent in a different domain ({parent.domain_id})."
             )
-        if project.enabled and not parent.enabled:
+        if not parent.enabled:
             raise Forbidden(
-                f"Cannot create an enabled project under the disabled project {parent.project_id}."
+                "Cannot create a project in a branch containing a disabled project: "
+                f"{parent.project_id}."
             )
+        if len(_parents(session, parent)) + 2 > MAX_DEPTH:
+            raise Forbidden(f"Max hierarchy depth reached for {parent.project_id} branch.")
 
     def update(
         self, ctx: RequestContext, project_id: str, changes: Mapping[str, Any]
