@@ -391,6 +391,7 @@ def test_member_sees_only_their_own_project(cloud: CloudProcess) -> None:
         demo.get(f"projects/{admin_id}/tags"),
         demo.get("projects"),
         demo.post("projects", json={"project": {"name": "mine"}}),
+        demo.post("projects", content=b"{not json", headers={"Content-Type": "application/json"}),
         demo.patch(f"projects/{demo_id}", json={"project": {"description": "mine"}}),
         demo.put(f"projects/{demo_id}/tags/mine"),
         demo.delete(f"projects/{demo_id}"),

@@ -163,8 +163,9 @@ def _requested_domain(raw: bytes, ctx: RequestContext) -> str:
 
 async def create_project(request: Request) -> Response:
     projects = manager(request).projects
-    ctx = context(request)
-    domain_id = _requested_domain(await request.body(), ctx)
+    domain_id = _requested_domain(await request.body(), context(request))
+    # Policy first, as Keystone: a caller who may not create gets 403 whatever the body.
+    ctx = enforce(request, "identity:create_project", {"project": {"domain_id": domain_id}})
     body = await parse_body(request, CreateBody)
     fields = _fields(body.project)
     if fields.pop("is_domain", False):
@@ -174,8 +175,8 @@ async def create_project(request: Request) -> Response:
     if "domain_id" not in fields and fields.get("parent_id"):
         # A child belongs to its parent's domain; asking for it by parent alone is enough.
         domain_id = projects.get(fields["parent_id"]).project.domain_id
+        ctx = enforce(request, "identity:create_project", {"project": {"domain_id": domain_id}})
     fields["domain_id"] = domain_id
-    ctx = enforce(request, "identity:create_project", {"project": fields})
     view = projects.create(ctx, fields)
     return JSONResponse({"project": _render(request, view)}, status_code=201)
 
