@@ -112,6 +112,23 @@ def test_project_body_shape_and_extra_attributes(cloud: CloudProcess) -> None:
     assert create(api)["options"] == {}
 
 
+def test_immutable_project_refuses_changes_until_unlocked(cloud: CloudProcess) -> None:
+    name = unique("frozen")
+    cloud.openstack("project", "create", "--immutable", name)
+    api = admin_client(cloud)
+    project = api.get("projects", params={"name": name}).json()["projects"][0]
+    assert project["options"] == {"immutable": True}
+    path = f"projects/{project['id']}"
+    assert_identity_error(api.patch(path, json={"project": {"description": "x"}}), 403)
+    assert_identity_error(api.put(f"{path}/tags/x"), 403)
+    assert "immutable" in assert_identity_error(api.delete(path), 403)["message"]
+    unlocked = api.patch(path, json={"project": {"options": {"immutable": False}}})
+    assert unlocked.status_code == 200 and unlocked.json()["project"]["options"] == {
+        "immutable": False
+    }
+    assert api.delete(path).status_code == 204
+
+
 def test_duplicate_name_is_409_per_domain(cloud: CloudProcess) -> None:
     api = admin_client(cloud)
     name = unique("twice")

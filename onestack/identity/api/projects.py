@@ -89,8 +89,8 @@ def _fields(model: ProjectFields) -> dict[str, Any]:
             raise BadRequest(f"Invalid input for field 'project.{key}': null is not allowed.")
     if "description" in fields and fields["description"] is None:
         fields["description"] = ""
-    if "options" in fields:
-        fields["options"] = {k: v for k, v in (fields["options"] or {}).items() if v is not None}
+    if "options" in fields and fields["options"] is None:
+        fields["options"] = {}
     for key in ("is_domain", "domain_id", "parent_id"):
         if key in fields and fields[key] is None:
             fields.pop(key)

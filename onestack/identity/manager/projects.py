@@ -94,6 +94,31 @@ def _replace_tags(session: Session, project_id: str, tags: Sequence[str]) -> Non
         session.add(ProjectTag(project_id=project_id, tag=tag))
 
 
+def _merged_options(project: Project, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Options change one by one, as Keystone's do: a null removes one, the rest stay."""
+    options = dict((project.extra or {}).get("options") or {})
+    for key, value in given.items():
+        if value is None:
+            options.pop(key, None)
+        else:
+            options[key] = value
+    return options
+
+
+def _immutable(project: Project) -> bool:
+    return bool(((project.extra or {}).get("options") or {}).get("immutable"))
+
+
+def _refuse_if_immutable(project: Project, values: Mapping[str, Any]) -> None:
+    """An immutable project changes only to drop its immutability (options.immutable false)."""
+    unlocking = (values.get("options") or {}).get("immutable", True) in (False, None)
+    if _immutable(project) and not unlocking:
+        raise Forbidden(
+            f"Project {project.project_id} is immutable; set its option 'immutable' to false "
+            "before changing or deleting it."
+        )
+
+
 def _children(session: Session, project_id: str) -> list[Project]:
     return list(
         session.scalars(
@@ -196,6 +221,8 @@ class ProjectManager(Store):
             enabled=True,
             extra={},
         )
+        if "options" in values:
+            values["options"] = _merged_options(project, values["options"])
         apply_fields(project, values, COLUMNS)
         with self.writing(_duplicate(project.name, domain_id)) as session:
             if session.get(Domain, domain_id) is None:
@@ -235,7 +262,10 @@ class ProjectManager(Store):
             project = session.get(Project, project_id)
             if project is None:
                 raise errors.ProjectNotFound(project_id)
+            _refuse_if_immutable(project, values)
             self._check_update(session, project, values)
+            if "options" in values:
+                values["options"] = _merged_options(project, values["options"])
             values.pop("parent_id", None)
             values.pop("domain_id", None)
             values.pop("is_domain", None)
@@ -284,8 +314,10 @@ class ProjectManager(Store):
 
     def delete(self, ctx: RequestContext, project_id: str) -> None:
         with self.writing() as session:
-            if session.get(Project, project_id) is None:
+            project = session.get(Project, project_id)
+            if project is None:
                 raise errors.ProjectNotFound(project_id)
+            _refuse_if_immutable(project, {})
             if _children(session, project_id):
                 raise Forbidden(
                     f"Cannot delete the project {project_id} since it is not a leaf in the "
