@@ -170,6 +170,20 @@ def test_hierarchy_views(cloud: CloudProcess) -> None:
     assert_identity_error(both, 400)
 
 
+def test_subtree_list_holds_only_projects_the_caller_may_see(cloud: CloudProcess) -> None:
+    admin = admin_client(cloud)
+    demo_id = admin.get("projects", params={"name": "demo"}).json()["projects"][0]["id"]
+    child = create(admin, parent_id=demo_id)
+    try:
+        demo = demo_client(cloud)
+        as_list = demo.get(f"projects/{demo_id}", params={"subtree_as_list": "true"}).json()
+        assert as_list["project"]["subtree"] == []
+        seen = admin.get(f"projects/{demo_id}", params={"subtree_as_list": "true"}).json()
+        assert [p["project"]["id"] for p in seen["project"]["subtree"]] == [child["id"]]
+    finally:
+        assert admin.delete(f"projects/{child['id']}").status_code == 204
+
+
 def test_hierarchy_rules(cloud: CloudProcess) -> None:
     api = admin_client(cloud)
     parent = create(api)
