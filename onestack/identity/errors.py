@@ -91,3 +91,7 @@ class EndpointNotFound(ResourceNotFound):
 
 class CredentialNotFound(ResourceNotFound):
     kind = "credential"
+
+
+class ProjectTagNotFound(ResourceNotFound):
+    kind = "project tag"

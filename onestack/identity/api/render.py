@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -66,8 +67,16 @@ def render_catalog(catalog: list[CatalogEntry]) -> list[dict[str, Any]]:
     ]
 
 
-def project(project: Project, v3_url: str) -> dict[str, Any]:
+def project(
+    project: Project, v3_url: str, tags: Sequence[str] = (), **expansions: Any
+) -> dict[str, Any]:
+    """A project as Keystone shows it; a top-level project's parent is its domain.
+
+    `expansions` adds the hierarchy views (parents, subtree) a GET may ask for.
+    """
+    extra = dict(project.extra or {})
     return {
+        **extra,
         "id": project.project_id,
         "name": project.name,
         "domain_id": project.domain_id,
@@ -75,8 +84,10 @@ def project(project: Project, v3_url: str) -> dict[str, Any]:
         "enabled": project.enabled,
         "is_domain": False,
         "parent_id": project.parent_id or project.domain_id,
-        "tags": [],
+        "tags": list(tags),
+        "options": extra.get("options") or {},
         "links": {"self": f"{v3_url}/projects/{project.project_id}"},
+        **expansions,
     }
 
 
