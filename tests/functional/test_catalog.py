@@ -305,3 +305,19 @@ def test_restart_keeps_registrations_and_repoints_identity(cloud: CloudProcess) 
     assert len(identity) == 1
     endpoints = api.get("endpoints", params={"service_id": identity[0]["id"]}).json()
     assert sorted(e["interface"] for e in endpoints["endpoints"]) == ["admin", "internal", "public"]
+
+
+def test_endpoint_urls_are_filled_in_for_the_token(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    service = _create(api, "service", type="templated-type")
+    for template in ("http://tmpl/v1/$(project_id)s", "http://tmpl/v2/%(tenant_id)s"):
+        _create(api, "endpoint", service_id=service["id"], interface="public", url=template)
+    project_id = api.get("auth/tokens", headers={"X-Subject-Token": api.token}).json()
+    project_id = project_id["token"]["project"]["id"]
+    urls = _catalog_urls(api)
+    assert {f"http://tmpl/v1/{project_id}", f"http://tmpl/v2/{project_id}"} <= urls
+    # A domain-scoped token has no project to fill in: Keystone leaves those endpoints out.
+    domain_api = IdentityClient(cloud, issue(cloud, "admin", {"domain": {"id": "default"}}))
+    domain_urls = _catalog_urls(domain_api)
+    assert not {u for u in domain_urls if u.startswith("http://tmpl/")}
+    assert cloud.identity_url in domain_urls

@@ -154,6 +154,12 @@ def test_ec2_rules(cloud: CloudProcess) -> None:
     )
     assert rotated.status_code == 200, rotated.text
     assert json.loads(rotated.json()["credential"]["blob"])["secret"] == "rotated"
+    # An ec2 credential's id is the hash of its access key, so another type cannot become one.
+    totp = _create(api, user_id=me["user"]["id"], type="totp", blob="x")
+    to_ec2 = {**base, "blob": _ec2_blob("converted")}
+    del to_ec2["user_id"]
+    assert_identity_error(api.patch(f"credentials/{totp['id']}", json={"credential": to_ec2}), 400)
+    assert api.get(f"credentials/{totp['id']}").json()["credential"]["type"] == "totp"
 
 
 def test_users_manage_only_their_own(cloud: CloudProcess) -> None:

@@ -118,15 +118,16 @@ class CredentialManager(Store):
             row = session.get(Credential, credential_id)
             if row is None:
                 raise errors.CredentialNotFound(credential_id)
-            old_blob = self.decrypt(row.encrypted_blob)
+            old_type, old_blob = row.type, self.decrypt(row.encrypted_blob)
             self._apply(row, dict(changes))
-            merged = {"type": row.type, "project_id": row.project_id, "blob": changes.get("blob")}
             if row.type.lower() == "ec2":
-                _check_ec2(merged if "blob" in changes else {**merged, "blob": old_blob})
-                if "blob" in changes and _ec2_access(old_blob) != _ec2_access(changes["blob"]):
+                new_blob = changes.get("blob", old_blob)
+                _check_ec2({"project_id": row.project_id, "blob": new_blob})
+                # The id is the hash of the access key: it must keep matching.
+                if old_type.lower() != "ec2" or _ec2_access(old_blob) != _ec2_access(new_blob):
                     raise BadRequest(
-                        "The access key of an ec2 credential cannot be changed: it is the "
-                        "credential's id. Create a new credential instead."
+                        "The access key of an ec2 credential is its id and cannot be set or "
+                        "changed by an update; create a new ec2 credential instead."
                     )
             with session.no_autoflush:  # check before the changed row reaches the database
                 _check_references(session, row)
