@@ -175,6 +175,9 @@ def test_endpoint_references(cloud: CloudProcess) -> None:
     no_region = api.post("endpoints", json={"endpoint": {**body, "region_id": "noregion"}})
     assert "region" in assert_identity_error(no_region, 400)["message"]
     assert api.get("endpoints", params={"service_id": service["id"]}).json()["endpoints"] == []
+    no_service = {**body, "service_id": "nosvc", "region": "never-made"}
+    assert_identity_error(api.post("endpoints", json={"endpoint": no_service}), 400)
+    assert_identity_error(api.get("regions/never-made"), 404)
     # The legacy `region` attribute creates its region, as Keystone does for old clients.
     legacy = _create(api, "endpoint", **body, region="legacy-region")
     assert legacy["region_id"] == "legacy-region" and legacy["region"] == "legacy-region"

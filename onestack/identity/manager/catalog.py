@@ -177,29 +177,32 @@ class CatalogManager(Store):
             return list(session.scalars(query))
 
     def create_endpoint(self, ctx: RequestContext, fields: Mapping[str, Any]) -> Endpoint:
-        values, new_region = self._legacy_region(ctx, fields)
+        values, legacy = _fold_legacy_region(fields)
         endpoint = Endpoint(endpoint_id=uuid.uuid4().hex, enabled=True, region_id=None, extra={})
         apply_fields(endpoint, values, ENDPOINT_COLUMNS)
         with self.writing() as session:
+            new_region = _ensure_legacy_region(session, legacy)
             _check_references(session, endpoint)
             session.add(endpoint)
-        self._announce_region(ctx, new_region)
+        if new_region is not None:
+            self.notify(ctx, "region", "created", new_region)
         self.notify(ctx, "endpoint", "created", endpoint.endpoint_id)
         return endpoint
 
     def update_endpoint(
         self, ctx: RequestContext, endpoint_id: str, changes: Mapping[str, Any]
     ) -> Endpoint:
-        self.get_endpoint(endpoint_id)  # 404 before any legacy region is created
-        values, new_region = self._legacy_region(ctx, changes)
+        values, legacy = _fold_legacy_region(changes)
         with self.writing() as session:
             endpoint = session.get(Endpoint, endpoint_id)
             if endpoint is None:
                 raise errors.EndpointNotFound(endpoint_id)
+            new_region = _ensure_legacy_region(session, legacy)
             apply_fields(endpoint, values, ENDPOINT_COLUMNS)
             with session.no_autoflush:  # check before the changed row reaches the database
                 _check_references(session, endpoint)
-        self._announce_region(ctx, new_region)
+        if new_region is not None:
+            self.notify(ctx, "region", "created", new_region)
         self.notify(ctx, "endpoint", "updated", endpoint_id)
         return endpoint
 
@@ -210,25 +213,25 @@ class CatalogManager(Store):
             session.execute(delete(Endpoint).where(Endpoint.endpoint_id == endpoint_id))
         self.notify(ctx, "endpoint", "deleted", endpoint_id)
 
-    def _legacy_region(
-        self, ctx: RequestContext, fields: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], str | None]:
-        """The fields with the legacy `region` folded into region_id; Keystone creates a region
-        named only by `region` when it does not exist yet (v2-style clients rely on it)."""
-        values = dict(fields)
-        legacy = values.pop("region", None)
-        if values.get("region_id") is not None or legacy is None:
-            return values, None
-        values["region_id"] = legacy
-        with self.writing() as session:
-            if session.get(Region, legacy) is not None:
-                return values, None
-            session.add(Region(region_id=legacy, description="", extra={}))
-        return values, legacy
 
-    def _announce_region(self, ctx: RequestContext, region_id: str | None) -> None:
-        if region_id is not None:
-            self.notify(ctx, "region", "created", region_id)
+def _fold_legacy_region(fields: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The fields with the legacy `region` folded into region_id, and that region's id when
+    only `region` named it: Keystone creates such a region if missing (v2-style clients)."""
+    values = dict(fields)
+    legacy = values.pop("region", None)
+    if values.get("region_id") is not None or legacy is None:
+        return values, None
+    values["region_id"] = legacy
+    return values, legacy
+
+
+def _ensure_legacy_region(session: Session, region_id: str | None) -> str | None:
+    """Create the region named by the legacy attribute if missing; its id when created."""
+    if region_id is None or session.get(Region, region_id) is not None:
+        return None
+    session.add(Region(region_id=region_id, description="", extra={}))
+    session.flush()
+    return region_id
 
 
 def _not_null(fields: Mapping[str, Any], text_columns: tuple[str, ...]) -> dict[str, Any]:
