@@ -245,3 +245,13 @@ def test_credential_changes_are_notified(cloud: CloudProcess) -> None:
         assert len(found) == 1, event
         assert found[0]["payload"]["initiator"]["user_id"]
         assert "louder" not in json.dumps(found[0]) and "noisy" not in json.dumps(found[0])
+
+
+def test_credentials_survive_a_restart(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    created = _create(api, user_id=_me(api)["user"]["id"], type="totp", blob="kept-secret")
+    keys_before = sorted(p.name for p in (cloud.state_dir / "credential-keys").iterdir())
+    cloud.restart()
+    api = admin_client(cloud)
+    assert api.get(f"credentials/{created['id']}").json()["credential"]["blob"] == "kept-secret"
+    assert sorted(p.name for p in (cloud.state_dir / "credential-keys").iterdir()) == keys_before

@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
@@ -184,7 +185,7 @@ def _ec2_access(blob: Any) -> str:
     return access
 
 
-def _check_references(session: Any, row: Credential) -> None:
+def _check_references(session: Session, row: Credential) -> None:
     if session.get(User, row.user_id) is None:
         raise BadRequest(f"Invalid input for field 'credential.user_id': no user {row.user_id}.")
     if row.project_id is not None and session.get(Project, row.project_id) is None:
