@@ -47,7 +47,9 @@ def test_region_journey_with_the_cli(cloud: CloudProcess) -> None:
     cloud.openstack("region", "set", "--description", "Paris 2", "eu-west")
     shown = cloud.openstack("region", "show", "eu-west", "-f", "json")
     assert shown["description"] == "Paris 2"
-    # Deleting a region deletes its child regions too, as Keystone does.
+    # A region with child regions cannot be deleted; its children first.
+    assert cloud.openstack("region", "delete", "eu", check=False).returncode != 0
+    cloud.openstack("region", "delete", "eu-west")
     cloud.openstack("region", "delete", "eu")
     regions = {r["Region"] for r in cloud.openstack("region", "list", "-f", "json")}
     assert "eu" not in regions and "eu-west" not in regions and "RegionOne" in regions
@@ -134,10 +136,12 @@ def test_region_rules(cloud: CloudProcess) -> None:
     assert_identity_error(self_parent, 400)
 
 
-def test_region_with_endpoints_cannot_be_deleted(cloud: CloudProcess) -> None:
+def test_region_with_children_or_endpoints_cannot_be_deleted(cloud: CloudProcess) -> None:
     api = admin_client(cloud)
     _create(api, "region", id="busy-parent")
     _create(api, "region", id="busy-child", parent_region_id="busy-parent")
+    error = assert_identity_error(api.delete("regions/busy-parent"), 409)
+    assert "busy-child" in error["message"]
     service = _create(api, "service", type="busy-type")
     endpoint = _create(
         api,
@@ -147,12 +151,13 @@ def test_region_with_endpoints_cannot_be_deleted(cloud: CloudProcess) -> None:
         url="http://busy/",
         region_id="busy-child",
     )
-    error = assert_identity_error(api.delete("regions/busy-parent"), 403)
+    error = assert_identity_error(api.delete("regions/busy-child"), 403)
     assert "endpoints" in error["message"]
     assert api.get("regions/busy-child").status_code == 200
     api.delete(f"endpoints/{endpoint['id']}")
+    assert api.delete("regions/busy-child").status_code == 204
     assert api.delete("regions/busy-parent").status_code == 204
-    assert api.get("regions/busy-child").status_code == 404
+    assert_identity_error(api.get("regions/busy-parent"), 404)
 
 
 def test_deleting_a_service_deletes_its_endpoints(cloud: CloudProcess) -> None:

@@ -1,8 +1,8 @@
 """Regions, services and endpoints: what the token catalog is built from.
 
-Rules kept here, as Keystone keeps them: a region's parent must exist and the region tree has
-no cycles; deleting a region deletes its child regions, unless an endpoint lives anywhere in
-that subtree (403); an endpoint names an existing service and region (400 otherwise), except
+Rules kept here, as Keystone's API reference states them: a region's parent must exist (404)
+and the region tree has no cycles (400); a region with child regions cannot be deleted (409),
+nor one that endpoints use (403); an endpoint names an existing service and region (400), except
 that the legacy `region` attribute creates its region when missing; deleting a service deletes
 its endpoints.
 """
@@ -83,20 +83,26 @@ class CatalogManager(Store):
         with self.writing() as session:
             if session.get(Region, region_id) is None:
                 raise errors.RegionNotFound(region_id)
-            subtree = _subtree(session, region_id)
-            used = session.scalars(
-                select(Endpoint.endpoint_id).where(Endpoint.region_id.in_(subtree))
-            )
-            if used.first() is not None:
+            used = select(Endpoint.endpoint_id).where(Endpoint.region_id == region_id)
+            if session.scalars(used).first() is not None:
                 raise Forbidden(
                     f"Unable to delete region {region_id} because it or its child regions "
                     "have associated endpoints."
                 )
-            # Deepest first, so no region is ever left pointing at a deleted parent.
-            for child_id in reversed(subtree):
-                session.execute(delete(Region).where(Region.region_id == child_id))
-        for deleted_id in reversed(subtree):
-            self.notify(ctx, "region", "deleted", deleted_id)
+            children = list(
+                session.scalars(
+                    select(Region.region_id)
+                    .where(Region.parent_region_id == region_id)
+                    .order_by(Region.region_id)
+                )
+            )
+            if children:
+                raise Conflict(
+                    f"Unable to delete region {region_id} because it has child regions "
+                    f"({', '.join(children)}); delete or re-parent them first."
+                )
+            session.execute(delete(Region).where(Region.region_id == region_id))
+        self.notify(ctx, "region", "deleted", region_id)
 
     # -- services ------------------------------------------------------------------------
 
@@ -253,19 +259,6 @@ def _check_parent(session: Session, region_id: str, parent_id: str) -> None:
         if row is None:
             raise errors.RegionNotFound(ancestor)
         ancestor = row.parent_region_id
-
-
-def _subtree(session: Session, region_id: str) -> list[str]:
-    """The region and all its descendants, parents before children."""
-    found = [region_id]
-    index = 0
-    while index < len(found):
-        children = session.scalars(
-            select(Region.region_id).where(Region.parent_region_id == found[index])
-        )
-        found.extend(child for child in children if child not in found)
-        index += 1
-    return found
 
 
 def _check_references(session: Session, endpoint: Endpoint) -> None:
