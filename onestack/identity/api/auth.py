@@ -37,7 +37,7 @@ def _subject(request: Request, action: str) -> TokenView:
 
 
 def _token_response(request: Request, view: TokenView, status: int) -> Response:
-    catalog = manager(request).tokens.catalog() if _wants_catalog(request) else None
+    catalog = manager(request).tokens.catalog(view) if _wants_catalog(request) else None
     return JSONResponse(
         render.token(view, catalog),
         status_code=status,
@@ -69,8 +69,8 @@ async def revoke_token(request: Request) -> Response:
 
 
 async def auth_catalog(request: Request) -> Response:
-    caller(request)
-    catalog = render.render_catalog(manager(request).tokens.catalog())
+    me = caller(request)
+    catalog = render.render_catalog(manager(request).tokens.catalog(me))
     return JSONResponse({"catalog": catalog, "links": render.collection_links(str(request.url))})
 
 

@@ -63,4 +63,4 @@ class IdentityManager:
         self.roles = RoleManager(*parts)
         self.assignments = AssignmentManager(*parts)
         self.catalog = CatalogManager(*parts)
-        self.credentials = CredentialManager(*parts)
+        self.credentials = CredentialManager(*parts, key_dir=state_dir / "credential-keys")

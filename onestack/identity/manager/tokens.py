@@ -6,6 +6,7 @@ never sees HTTP. Other services reach identity through `TokenManager.validate`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -223,8 +224,15 @@ class TokenManager:
 
     # -- what a token may see -----------------------------------------------------------
 
-    def catalog(self) -> list[CatalogEntry]:
-        """Every enabled service with its enabled endpoints."""
+    def catalog(self, view: TokenView | None = None) -> list[CatalogEntry]:
+        """Every enabled service with its enabled endpoints, for the token `view`.
+
+        Endpoint URLs may name the token's ids as Keystone's do (`$(project_id)s`,
+        `%(tenant_id)s`, `$(user_id)s`); they are filled in, and an endpoint whose URL needs an
+        id the token lacks (a project id in a domain-scoped token) is left out, as Keystone
+        leaves it out.
+        """
+        values = _url_values(view)
         with self.db.reader() as session:
             services = session.scalars(
                 select(Service).where(Service.enabled.is_(True)).order_by(Service.type)
@@ -232,16 +240,18 @@ class TokenManager:
             endpoints = session.scalars(
                 select(Endpoint).where(Endpoint.enabled.is_(True)).order_by(Endpoint.interface)
             ).all()
+        by_service: dict[str, list[CatalogEndpoint]] = {}
+        for e in endpoints:
+            url = _fill_url(e.url, values)
+            if url is not None:
+                entry = CatalogEndpoint(e.endpoint_id, e.interface, e.region_id, url)
+                by_service.setdefault(e.service_id, []).append(entry)
         return [
             CatalogEntry(
                 service_id=service.service_id,
                 type=service.type,
                 name=service.name,
-                endpoints=tuple(
-                    CatalogEndpoint(e.endpoint_id, e.interface, e.region_id, e.url)
-                    for e in endpoints
-                    if e.service_id == service.service_id
-                ),
+                endpoints=tuple(by_service.get(service.service_id, ())),
             )
             for service in services
         ]
@@ -278,3 +288,23 @@ class TokenManager:
     def system_roles_for(self, user_id: str) -> tuple[NamedRef, ...]:
         with self.db.reader() as session:
             return effective_roles(session, user_id, "system", SYSTEM_TARGET)
+
+
+URL_TEMPLATE = re.compile(r"[$%]\((\w+)\)s")
+
+
+def _url_values(view: TokenView | None) -> dict[str, str]:
+    if view is None:
+        return {}
+    values = {"user_id": view.user.ref_id}
+    if view.project is not None:
+        values["project_id"] = values["tenant_id"] = view.project.ref_id
+    return values
+
+
+def _fill_url(url: str, values: dict[str, str]) -> str | None:
+    """The URL with its `$(name)s` / `%(name)s` fields filled in; None when one is unknown."""
+    missing = [name for name in URL_TEMPLATE.findall(url) if name not in values]
+    if missing:
+        return None
+    return URL_TEMPLATE.sub(lambda match: values[match.group(1)], url)
