@@ -247,6 +247,9 @@ def test_domain_id_cannot_change(cloud: CloudProcess) -> None:
         (b'{"user": {}}', "user.name"),
         (b'{"user": {"name": 7}}', "user.name"),
         (b'{"user": {"name": ""}}', "user.name"),
+        (b'{"user": {"name": "   "}}', "user.name"),
+        (b'{"user": {"name": "x", "default_project_id": 5}}', "user.default_project_id"),
+        (b'{"user": {"name": "x", "options": {"multi_factor_auth_rules": [1]}}}', "rules"),
         (b'{"user": {"name": "x", "enabled": "yes"}}', "user.enabled"),
         (b'{"user": {"name": "x", "password": 12345}}', "user.password"),
         (b'{"user": {"name": "x", "options": {"fly": true}}}', "user.options.fly"),
@@ -305,6 +308,22 @@ def test_member_sees_only_itself(cloud: CloudProcess) -> None:
     assert_identity_error(demo.delete(f"users/{admin_id}"), 403)
     assert_identity_error(demo.post("users", json={"user": {"name": "mine"}}), 403)
     assert api.get(f"users/{admin_id}").json()["user"]["enabled"] is True
+
+
+def test_domain_scoped_admin_lists_only_its_domain(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    domain = api.post("domains", json={"domain": {"name": "elsewhere-users"}}).json()["domain"]
+    outsider = new_user(api, "outsider", domain_id=domain["id"])
+    everyone = {u["id"] for u in api.get("users").json()["users"]}
+    assert outsider["id"] in everyone
+    domain_admin = IdentityClient(cloud, issue(cloud, "admin", {"domain": {"id": "default"}}))
+    mine = domain_admin.get("users").json()["users"]
+    assert mine and {u["domain_id"] for u in mine} == {"default"}
+    assert_identity_error(domain_admin.get("users", params={"domain_id": domain["id"]}), 403)
+    assert_identity_error(domain_admin.get(f"users/{outsider['id']}"), 403)
+    # Without a domain_id, a domain-scoped caller creates users in its own domain.
+    created = domain_admin.post("users", json={"user": {"name": "made-by-domain-admin"}})
+    assert created.status_code == 201 and created.json()["user"]["domain_id"] == "default"
 
 
 def test_user_changes_are_notified(cloud: CloudProcess) -> None:
@@ -401,8 +420,15 @@ def test_password_expiry_is_set_and_enforced(strict: CloudProcess) -> None:
     exempt = new_user(api, "exempt", password=GOOD_PASSWORD,
                       options={"ignore_password_expiry": True})  # fmt: skip
     assert exempt["password_expires_at"] is None
-    listed = api.get("users", params={"password_expires_at": "lt:2999-01-01T00:00:00Z"})
-    assert user["id"] in {u["id"] for u in listed.json()["users"]}
+    for query, present in [
+        ("lt:2999-01-01T00:00:00Z", True),
+        ("gte:2000-01-01T00:00:00Z", True),
+        ("lte:2000-01-01T00:00:00Z", False),
+        ("gt:2999-01-01T00:00:00Z,lt:2000-01-01T00:00:00Z", False),
+    ]:
+        listed = api.get("users", params={"password_expires_at": query}).json()["users"]
+        assert (user["id"] in {u["id"] for u in listed}) is present, query
+        assert exempt["id"] not in {u["id"] for u in listed}
     execute(strict, "UPDATE identity_users SET password_expires_at = :t WHERE id = :i",
             t="2000-01-01 00:00:00", i=user["id"])  # fmt: skip
     assert (

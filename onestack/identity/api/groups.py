@@ -21,7 +21,7 @@ from onestack.identity.api.common import (
 )
 from onestack.identity.models import Group
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)]
 IdString = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w-]+$")]
 Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
 

@@ -30,7 +30,7 @@ from onestack.identity.manager.login import password_expires_at
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import User
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)]
 IdString = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w-]+$")]
 Password = Annotated[str, StringConstraints(max_length=4096, strict=True)]
 MfaRule = list[Annotated[str, StringConstraints(min_length=1, max_length=255)]]
