@@ -429,6 +429,13 @@ def test_password_expiry_is_set_and_enforced(strict: CloudProcess) -> None:
         listed = api.get("users", params={"password_expires_at": query}).json()["users"]
         assert (user["id"] in {u["id"] for u in listed}) is present, query
         assert exempt["id"] not in {u["id"] for u in listed}
+    group = api.post("groups", json={"group": {"name": "expiring-group"}}).json()["group"]
+    for member in (user, exempt):
+        api.put(f"groups/{group['id']}/users/{member['id']}")
+    members = api.get(
+        f"groups/{group['id']}/users", params={"password_expires_at": "gt:2000-01-01T00:00:00Z"}
+    )
+    assert [u["id"] for u in members.json()["users"]] == [user["id"]]
     execute(strict, "UPDATE identity_users SET password_expires_at = :t WHERE id = :i",
             t="2000-01-01 00:00:00", i=user["id"])  # fmt: skip
     assert (

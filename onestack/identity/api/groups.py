@@ -19,6 +19,7 @@ from onestack.identity.api.common import (
     parse_body,
     self_link,
 )
+from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import Group
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)]
@@ -114,7 +115,10 @@ async def list_members(request: Request) -> Response:
     groups = manager(request).groups
     group = groups.get(request.path_params["group_id"])
     enforce(request, "identity:list_users_in_group", target(group))
-    members = groups.members(group.group_id)
+    expiry = request.query_params.get("password_expires_at")
+    members = groups.members(
+        group.group_id, parse_expiry_filter(expiry) if expiry is not None else ()
+    )
     return collection(request, "users", (user_api.render(request, u) for u in members))
 
 

@@ -6,7 +6,8 @@ Membership changes are announced as identity.group.updated, as Keystone does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from onestack.common.errors import NotFound
 from onestack.identity import errors
 from onestack.identity.manager.base import Store
 from onestack.identity.manager.cascade import purge_group
+from onestack.identity.manager.users import COMPARISONS
 from onestack.identity.models import Domain, Group, Membership, User
 
 COLUMNS = frozenset({"name", "description"})
@@ -73,18 +75,20 @@ class GroupManager(Store):
             purge_group(session, group_id)
         self.notify(ctx, "group", "deleted", group_id)
 
-    def members(self, group_id: str) -> list[User]:
+    def members(self, group_id: str, expires: Sequence[tuple[str, datetime]] = ()) -> list[User]:
+        """The group's users, optionally filtered on password_expires_at as the user list is."""
+        query = (
+            select(User)
+            .join(Membership, Membership.user_id == User.user_id)
+            .where(Membership.group_id == group_id)
+            .order_by(User.name)
+        )
+        for operator, moment in expires:
+            query = query.where(COMPARISONS[operator](User.password_expires_at, moment))
         with self.db.reader() as session:
             if session.get(Group, group_id) is None:
                 raise errors.GroupNotFound(group_id)
-            return list(
-                session.scalars(
-                    select(User)
-                    .join(Membership, Membership.user_id == User.user_id)
-                    .where(Membership.group_id == group_id)
-                    .order_by(User.name)
-                )
-            )
+            return list(session.scalars(query))
 
     def add_member(self, ctx: RequestContext, group_id: str, user_id: str) -> None:
         """Idempotent, as Keystone's PUT is."""
