@@ -232,6 +232,16 @@ def test_admin_password_reset_disable_and_delete_invalidate_tokens(cloud: CloudP
     assert_identity_error(api.get(f"users/{user['id']}"), 404)
 
 
+def test_removing_a_password_ends_password_login(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    user = new_user(api, "passwordless", password=GOOD_PASSWORD)
+    token = token_of(cloud, "passwordless", GOOD_PASSWORD)
+    patched = api.patch(f"users/{user['id']}", json={"user": {"password": None}})
+    assert patched.status_code == 200, patched.text
+    assert not works(cloud, token)
+    assert_identity_error(login(cloud, "passwordless", GOOD_PASSWORD), 401)
+
+
 def test_domain_id_cannot_change(cloud: CloudProcess) -> None:
     api = admin_client(cloud)
     user = new_user(api, "stay-home")

@@ -48,7 +48,15 @@ def check_password_rules(settings: IdentitySettings, password: str) -> None:
             "Password validation error: The password must be at least "
             f"{settings.password_min_length} characters long."
         )
-    if settings.password_regex and not re.match(settings.password_regex, password):
+    try:
+        matches = not settings.password_regex or re.match(settings.password_regex, password)
+    except re.error as exc:
+        # The operator's setting is broken; Keystone refuses the password rather than fail.
+        raise BadRequest(
+            "Password validation error: Unable to validate password due to invalid "
+            "regular expression."
+        ) from exc
+    if not matches:
         described = settings.password_regex_description or settings.password_regex
         raise BadRequest(
             f"Password validation error: The password does not match the requirements: {described}."
@@ -140,35 +148,44 @@ class UserManager(Store):
         return user
 
     def update(self, ctx: RequestContext, user_id: str, changes: Mapping[str, Any]) -> User:
+        """Apply `changes`; a new password (or none) or disabling ends the user's tokens."""
         values = dict(changes)
-        password = values.pop("password", ...)
+        password = values.pop("password", ...)  # ... = unchanged, None = remove the password
         options = values.pop("options", None)
         domain_id = values.pop("domain_id", None)
-        if password not in (..., None):
+        hashed = None
+        if isinstance(password, str):
             check_password_rules(self.settings, password)
             hashed = hash_password(password)  # outside the transaction: it takes a while
         conflict = f"Duplicate entry: a user named '{values.get('name')}' exists in this domain."
         with self.writing(conflict) as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise errors.UserNotFound(user_id)
-            if domain_id is not None and domain_id != user.domain_id:
-                raise BadRequest("Cannot change the domain_id of a user.")
-            if "default_project_id" in values:
-                _check_default_project(session, values["default_project_id"])
+            user = self._for_update(session, user_id, domain_id, values)
             was_enabled = user.enabled
             apply_fields(user, _plain(values), COLUMNS)
             if options is not None:
                 user.options = _merge_options(user.options or {}, options)
-            if password is None:
+            if hashed is not None:
+                self._store_hash(user, hashed)
+            elif password is None:
                 user.password_hash = user.password_expires_at = user.password_created_at = None
                 user.tokens_valid_after = utcnow()
-            elif password is not ...:
-                self._store_hash(user, hashed)
             if was_enabled and not user.enabled:
                 # Re-enabling the user later must not bring old tokens back.
                 user.tokens_valid_after = utcnow()
         self.notify(ctx, "user", "updated", user_id)
+        return user
+
+    def _for_update(
+        self, session: Session, user_id: str, domain_id: str | None, values: Mapping[str, Any]
+    ) -> User:
+        """The user row to change, once the changes are known to be acceptable."""
+        user = session.get(User, user_id)
+        if user is None:
+            raise errors.UserNotFound(user_id)
+        if domain_id is not None and domain_id != user.domain_id:
+            raise BadRequest("Cannot change the domain_id of a user.")
+        if "default_project_id" in values:
+            _check_default_project(session, values["default_project_id"])
         return user
 
     def delete(self, ctx: RequestContext, user_id: str) -> None:
