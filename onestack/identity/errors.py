@@ -95,3 +95,22 @@ class CredentialNotFound(ResourceNotFound):
 
 class ProjectTagNotFound(ResourceNotFound):
     kind = "project tag"
+
+
+class AccountLocked(Unauthorized):
+    """Too many failed logins in a row: the user is locked out for a while."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"The account is locked for user: {user_id}.")
+
+
+class PasswordExpired(Unauthorized):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"The password is expired and needs to be changed for user: {user_id}.")
+
+
+class PasswordSelfServiceDisabled(Forbidden):
+    message = (
+        "You cannot change your password at this time due to password policy disallowing "
+        "password changes. Please contact your administrator to reset your password."
+    )

@@ -35,6 +35,8 @@ class CloudProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
     log: TextIO | None = None
+    # Extra environment for `onestack up` (e.g. ONESTACK_IDENTITY__LOCKOUT_FAILURE_ATTEMPTS).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -70,7 +72,11 @@ class CloudProcess:
         self.log = (self.state_dir.parent / "onestack.log").open("a")
         self.process = subprocess.Popen(
             [*self.args("up"), "--port", str(self.port)],
-            env={**os.environ, "ONESTACK_BUS__NOTIFICATIONS_FILE": str(self.notifications_file)},
+            env={
+                **os.environ,
+                **self.env,
+                "ONESTACK_BUS__NOTIFICATIONS_FILE": str(self.notifications_file),
+            },
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,

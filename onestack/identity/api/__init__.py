@@ -57,7 +57,9 @@ def _guard(routes: list[Route]) -> list[Route]:
 
 def build_app(manager: IdentityManager, policy: Policy) -> Starlette:
     guarded = [route for router in AUTHENTICATED_ROUTERS for route in _guard(router.routes)]
-    app = service_app([*versions.routes, *auth.routes, *guarded], render_error)
+    app = service_app(
+        [*versions.routes, *auth.routes, *users.public_routes, *guarded], render_error
+    )
     app.state.manager = manager
     app.state.policy = policy
     return app
