@@ -125,6 +125,61 @@ def by_id(project_id: str) -> dict[str, Any]:
     return {"project": {"id": project_id}}
 
 
+# -- the CLI journeys -------------------------------------------------------------------
+
+
+def missing_apis(api: IdentityClient, *collections: str) -> list[str]:
+    """The collections this build does not serve yet (their routes 404 on a plain list)."""
+    return [name for name in collections if api.get(name).status_code == 404]
+
+
+def test_role_assignment_list_with_the_cli(cloud: CloudProcess, db: Fixtures) -> None:
+    api = admin_client(cloud)
+    custom = new_role(api, "ra-role")
+    user = db.user("ra-u")
+    group, project = db.group("ra-g", members=(user,)), db.project("ra-p")
+    api.put(f"projects/{project}/groups/{group}/roles/{custom}")
+    rows = cloud.openstack(
+        "role", "assignment", "list", "--role", "ra-role", "--names", "-f", "json"
+    )
+    assert [(r["Role"], r["Group"], r["User"], r["Project"]) for r in rows] == [
+        ("ra-role", "ra-g@Default", "", "ra-p@Default")
+    ]
+    effective = cloud.openstack(
+        "role", "assignment", "list", "--role", "ra-role", "--effective", "--names", "-f", "json"
+    )
+    assert [(r["User"], r["Group"], r["Project"]) for r in effective] == [
+        ("ra-u@Default", "", "ra-p@Default")
+    ]
+
+
+def test_grant_journeys_with_the_cli(cloud: CloudProcess, db: Fixtures) -> None:
+    api = admin_client(cloud)
+    missing = missing_apis(api, "users", "groups", "projects")
+    if missing:
+        pytest.skip(f"the CLI looks actors and targets up through /v3/{missing[0]}, not here yet")
+    user = db.user("cli-u")
+    db.group("cli-g", members=(user,))
+    project = db.project("cli-p")
+    cloud.openstack("role", "add", "--user", "cli-u", "--project", "cli-p", "member")
+    cloud.openstack("role", "add", "--group", "cli-g", "--project", "cli-p", "reader")
+    cloud.openstack(
+        "role", "add", "--user", "cli-u", "--domain", "default", "--inherited", "reader"
+    )
+    cloud.openstack("role", "add", "--user", "cli-u", "--system", "all", "reader")
+    rows = cloud.openstack(
+        "role", "assignment", "list", "--effective", "--names", "--user", "cli-u", "-f", "json"
+    )
+    seen = {(r["Role"], r["Project"], r["System"]) for r in rows}
+    assert ("member", "cli-p@Default", "") in seen and ("reader", "", "all") in seen
+    assert not any(r["Group"] for r in rows) and not any(r["Domain"] for r in rows)
+    assert token_roles(cloud, "cli-u", by_id(project)) == {"member", "reader"}
+    cloud.openstack("role", "remove", "--user", "cli-u", "--project", "cli-p", "member")
+    cloud.openstack("role", "remove", "--group", "cli-g", "--project", "cli-p", "reader")
+    # Still a reader there, inherited from the Default domain.
+    assert token_roles(cloud, "cli-u", by_id(project)) == {"reader"}
+
+
 # -- grants through openstacksdk and the API -------------------------------------------
 
 
