@@ -67,6 +67,12 @@ def test_domain_specific_roles(cloud: CloudProcess) -> None:
     assert [r["name"] for r in api.get("roles", params={"name": "admin"}).json()["roles"]] == [
         "admin"
     ]
+    renamed = api.patch(f"roles/{local['id']}", json={"role": {"name": "twin"}})
+    assert renamed.status_code == 200
+    make_role(api, "other", domain_id=domain["id"])
+    clash = api.patch(f"roles/{local['id']}", json={"role": {"name": "other"}})
+    assert_identity_error(clash, 409)
+    assert api.get(f"roles/{local['id']}").json()["role"]["name"] == "twin"
     moved = api.patch(f"roles/{local['id']}", json={"role": {"domain_id": None}})
     assert "domain_id" in assert_identity_error(moved, 400)["message"]
     missing = api.post("roles", json={"role": {"name": "x", "domain_id": "nosuchdomain"}})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
@@ -132,14 +132,14 @@ class AssignmentManager(Store):
         with self.db.reader() as session:
             self._check(session, grant, role_id, verify_role_domain=False)
             if session.get(Assignment, grant.key(role_id)) is None:
-                raise _not_found(grant, role_id)
+                raise GrantNotFound(grant, role_id)
 
     def revoke(self, ctx: RequestContext, grant: Grant, role_id: str) -> None:
         with self.writing() as session:
             self._check(session, grant, role_id, verify_role_domain=False)
             row = session.get(Assignment, grant.key(role_id))
             if row is None:
-                raise _not_found(grant, role_id)
+                raise GrantNotFound(grant, role_id)
             session.delete(row)
         self._notify(ctx, "deleted", grant, role_id)
 
@@ -228,7 +228,7 @@ class AssignmentManager(Store):
                 rows = expand(session, rows, wanted.user_id)
             return self._filtered(session, rows, wanted)
 
-    def _grants(self, session: Session, wanted: AssignmentFilter):  # type: ignore[no-untyped-def]
+    def _grants(self, session: Session, wanted: AssignmentFilter) -> Select[tuple[Assignment]]:
         query = select(Assignment)
         if wanted.user_id:
             actors = [and_(Assignment.actor_type == "user", Assignment.actor_id == wanted.user_id)]
@@ -315,14 +315,15 @@ class AssignmentManager(Store):
         return names
 
 
-def _not_found(grant: Grant, role_id: str) -> errors.RoleAssignmentNotFound:
-    error = errors.RoleAssignmentNotFound(role_id)
-    error.message = (
-        f"Could not find role assignment with role: {role_id}, user or group: "
-        f"{grant.actor_id}, project, domain, or system: {grant.target_id}."
-    )
-    error.args = (error.message,)
-    return error
+class GrantNotFound(errors.RoleAssignmentNotFound):
+    """Keystone's message for a grant that does not exist."""
+
+    def __init__(self, grant: Grant, role_id: str) -> None:
+        errors.NotFound.__init__(
+            self,
+            f"Could not find role assignment with role: {role_id}, user or group: "
+            f"{grant.actor_id}, project, domain, or system: {grant.target_id}.",
+        )
 
 
 __all__ = ["SYSTEM_TARGET", "AssignmentFilter", "AssignmentManager", "Grant", "Names"]

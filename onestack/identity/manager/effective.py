@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.identity.manager.lookup import NamedRef
@@ -113,7 +113,7 @@ def descendants(tree: dict[str, tuple[str | None, str]], project_id: str) -> lis
     return found
 
 
-def _actor_clause(user_id: str, group_ids: set[str]):  # type: ignore[no-untyped-def]
+def _actor_clause(user_id: str, group_ids: set[str]) -> ColumnElement[bool]:
     user = (Assignment.actor_type == "user") & (Assignment.actor_id == user_id)
     if not group_ids:
         return user
