@@ -34,6 +34,24 @@ def test_role_lifecycle_with_the_cli(cloud: CloudProcess) -> None:
     assert cloud.openstack("role", "show", "cli-role2", check=False).returncode != 0
 
 
+def test_immutable_domain_role_with_the_cli(cloud: CloudProcess) -> None:
+    admin_client(cloud).post("domains", json={"domain": {"name": "cli-role-dom"}})
+    created = cloud.openstack(
+        "role", "create", "--domain", "cli-role-dom", "--immutable", "cli-dom-role", "-f", "json"
+    )
+    shown = admin_client(cloud).get(f"roles/{created['id']}").json()["role"]
+    assert shown["domain_id"] == created["domain_id"] and shown["options"] == {"immutable": True}
+    listed = cloud.openstack("role", "list", "--domain", "cli-role-dom", "-f", "json")
+    assert [r["Name"] for r in listed] == ["cli-dom-role"]
+    refused = cloud.openstack(
+        "role", "delete", "--domain", "cli-role-dom", "cli-dom-role", check=False
+    )
+    assert refused.returncode != 0 and "immutable" in refused.stderr
+    cloud.openstack("role", "set", "--domain", "cli-role-dom", "--no-immutable", "cli-dom-role")
+    cloud.openstack("role", "delete", "--domain", "cli-role-dom", "cli-dom-role")
+    assert cloud.openstack("role", "list", "--domain", "cli-role-dom", "-f", "json") == []
+
+
 def test_implied_roles_with_the_cli(cloud: CloudProcess) -> None:
     api = admin_client(cloud)
     prior, implied = make_role(api, "cli-prior"), make_role(api, "cli-implied")
