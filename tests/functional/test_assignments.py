@@ -275,6 +275,26 @@ def test_domain_specific_role_only_on_its_domain(cloud: CloudProcess, db: Fixtur
     assert api.put(f"domains/{domain}/users/{user}/roles/{local}").status_code == 204
 
 
+def test_domain_specific_roles_only_carry_the_roles_they_imply(
+    cloud: CloudProcess, db: Fixtures
+) -> None:
+    api = admin_client(cloud)
+    domain = new_domain(api, "alias-dom")
+    alias = new_role(api, "alias-role", domain_id=domain)
+    user, project = db.user("alias-u"), db.project("alias-p", domain_id=domain)
+    api.put(f"projects/{project}/users/{user}/roles/{alias}")
+    # Holding only a domain-specific role that implies nothing gives no access.
+    assert user_token(cloud, "alias-u", by_id(project)).status_code == 401
+    api.put(f"roles/{alias}/implies/{role_id(api, 'member')}")
+    assert token_roles(cloud, "alias-u", by_id(project)) == {"member", "reader"}
+    params = {"user.id": user, "effective": "true"}
+    effective = api.get("role_assignments", params=params).json()["role_assignments"]
+    assert {a["role"]["id"] for a in effective} == {role_id(api, "member"), role_id(api, "reader")}
+    assert all(a["links"]["assignment"].endswith(f"/roles/{alias}") for a in effective)
+    plain = api.get("role_assignments", params={"user.id": user}).json()["role_assignments"]
+    assert [a["role"]["id"] for a in plain] == [alias]
+
+
 # -- effective roles in tokens ---------------------------------------------------------
 
 

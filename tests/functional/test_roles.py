@@ -174,7 +174,12 @@ def test_refused_implications(cloud: CloudProcess) -> None:
     assert "cannot be an implied role" in error["message"]
     domain = api.post("domains", json={"domain": {"name": "imp-dom"}}).json()["domain"]
     local = make_role(api, "local-imp", domain_id=domain["id"])
-    assert_identity_error(api.put(f"roles/{a['id']}/implies/{local['id']}"), 403)
+    error = assert_identity_error(api.put(f"roles/{a['id']}/implies/{local['id']}"), 403)
+    assert "Global role cannot imply a domain-specific role" in error["message"]
+    # A domain-specific role may imply a global role, and another role of its domain.
+    assert api.put(f"roles/{local['id']}/implies/{a['id']}").status_code == 201
+    sibling = make_role(api, "local-imp2", domain_id=domain["id"])
+    assert api.put(f"roles/{local['id']}/implies/{sibling['id']}").status_code == 201
     assert_identity_error(api.put(f"roles/{a['id']}/implies/nosuchrole"), 404)
     assert_identity_error(api.get("roles/nosuchrole/implies"), 404)
     assert api.head(f"roles/{b['id']}/implies/{a['id']}").status_code == 404

@@ -6,7 +6,8 @@ role-assignment listing all resolve roles here, so there is one answer to "what 
 do there". A user's roles on a project are the roles granted on it to the user or to any of
 the user's groups, plus those granted *inherited* on the project's domain or on any ancestor
 project, each expanded by the implied roles, transitively. On a domain or the system only the
-direct grants (user's and groups') count.
+direct grants (user's and groups') count. As in Keystone, domain-specific roles only carry the
+global roles they imply: they are never in a token nor in an effective listing themselves.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.identity.manager.lookup import NamedRef
-from onestack.identity.models import Assignment, ImpliedRole, Membership, Project, Role
+from onestack.identity.models import (
+    GLOBAL_ROLE_DOMAIN,
+    Assignment,
+    ImpliedRole,
+    Membership,
+    Project,
+    Role,
+)
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,11 @@ def effective_roles(
     if not role_ids:
         return ()
     role_ids = closure(role_ids, implication_map(session))
-    roles = session.scalars(select(Role).where(Role.role_id.in_(role_ids)).order_by(Role.name))
+    roles = session.scalars(
+        select(Role)
+        .where(Role.role_id.in_(role_ids), Role.domain_id == GLOBAL_ROLE_DOMAIN)
+        .order_by(Role.name)
+    )
     return tuple(NamedRef(role.role_id, role.name) for role in roles)
 
 
@@ -180,7 +192,8 @@ def targets_of(session: Session, user_id: str, target_type: str) -> set[str]:
 def expand(session: Session, rows: Iterable[Resolved], user_id: str | None) -> list[Resolved]:
     """The effective form of assignment records, as GET /v3/role_assignments?effective shows:
     group grants become one record per member (only `user_id` when given), inherited grants one
-    record per project they apply to, and every role adds the roles it implies."""
+    record per project they apply to, every role adds the roles it implies, and domain-specific
+    roles are dropped (what is left is what tokens carry)."""
     tree: dict[str, tuple[str | None, str]] | None = None
     per_user: list[Resolved] = []
     for row in rows:
@@ -206,7 +219,9 @@ def expand(session: Session, rows: Iterable[Resolved], user_id: str | None) -> l
         else:
             projects = descendants(tree, row.source_id)
         located.extend(replace(row, target_type="project", target_id=pid) for pid in projects)
-    return _with_implied(located, implication_map(session))
+    expanded = _with_implied(located, implication_map(session))
+    local = set(session.scalars(select(Role.role_id).where(Role.domain_id != GLOBAL_ROLE_DOMAIN)))
+    return [row for row in expanded if row.role_id not in local]
 
 
 def _with_implied(rows: list[Resolved], implied: dict[str, set[str]]) -> list[Resolved]:

@@ -2,8 +2,8 @@
 
 A role's name is unique within its domain; global roles (no domain) share one namespace. An
 `immutable` role refuses updates and deletion until the option is set back to false.
-Implications form a graph without cycles; the `admin` role and domain-specific roles are
-never implied, as in Keystone.
+Implications form a graph without cycles; the `admin` role is never implied and a global
+role never implies a domain-specific one, as in Keystone.
 """
 
 from __future__ import annotations
@@ -163,8 +163,10 @@ class RoleManager(Store):
     ) -> tuple[Role, Role]:
         with self.writing(f"{prior_role_id} already implies {implied_role_id}.") as session:
             prior, implied = self._pair(session, prior_role_id, implied_role_id)
-            if implied.name in PROHIBITED_IMPLIED_ROLES or role_domain(implied) is not None:
+            if implied.name in PROHIBITED_IMPLIED_ROLES:
                 raise Forbidden(f"{implied_role_id} cannot be an implied roles.")
+            if role_domain(prior) is None and role_domain(implied) is not None:
+                raise Forbidden("Global role cannot imply a domain-specific role.")
             if prior_role_id in closure({implied_role_id}, implication_map(session)):
                 raise Forbidden(
                     f"{implied_role_id} cannot be an implied roles: "
