@@ -387,6 +387,18 @@ def test_implied_roles_expand_transitively_in_tokens(cloud: CloudProcess, db: Fi
     assert token_roles(cloud, "imp-u", by_id(project)) == {"imp-top", "imp-mid"}
 
 
+def test_group_domain_grant_scopes_a_domain_token(cloud: CloudProcess, db: Fixtures) -> None:
+    api = admin_client(cloud)
+    domain = new_domain(api, "gd-dom")
+    user = db.user("gd-u")
+    group = db.group("gd-g", members=(user,))
+    api.put(f"domains/{domain}/groups/{group}/roles/{role_id(api, 'reader')}")
+    assert token_roles(cloud, "gd-u", {"domain": {"id": domain}}) == {"reader"}
+    unscoped = user_token(cloud, "gd-u", None).headers["X-Subject-Token"]
+    mine = IdentityClient(cloud, unscoped).get("auth/domains").json()["domains"]
+    assert [d["id"] for d in mine] == [domain]
+
+
 def test_system_grant_through_a_group(cloud: CloudProcess, db: Fixtures) -> None:
     api = admin_client(cloud)
     user = db.user("sys-u")
