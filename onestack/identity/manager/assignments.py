@@ -147,16 +147,15 @@ class AssignmentManager(Store):
         """The roles granted (directly) to the actor on the target."""
         with self.db.reader() as session:
             self._check_actor_and_target(session, grant)
-            key = grant.key("")
             return list(
                 session.scalars(
                     select(Role)
                     .join(Assignment, Assignment.role_id == Role.role_id)
                     .where(
-                        Assignment.actor_type == key[0],
-                        Assignment.actor_id == key[1],
-                        Assignment.target_type == key[2],
-                        Assignment.target_id == key[3],
+                        Assignment.actor_type == grant.actor_type,
+                        Assignment.actor_id == grant.actor_id,
+                        Assignment.target_type == grant.target_type,
+                        Assignment.target_id == grant.target_id,
                         Assignment.inherited.is_(grant.inherited),
                     )
                     .order_by(Role.name)
