@@ -107,7 +107,8 @@ def _ensure_roles(session: Session) -> dict[str, str]:
             select(Role).where(Role.name == name, Role.domain_id == GLOBAL_ROLE_DOMAIN)
         ).first()
         if role is None:
-            role = Role(role_id=uuid.uuid4().hex, name=name)
+            # Immutable as Keystone's bootstrap makes them; an operator may unlock them.
+            role = Role(role_id=uuid.uuid4().hex, name=name, options={"immutable": True})
             session.add(role)
         role_ids[name] = role.role_id
     session.flush()

@@ -77,6 +77,7 @@ class Group(Base):
     name: Mapped[str] = mapped_column(String(255))
     domain_id: Mapped[str] = mapped_column(ForeignKey("identity_domains.id"))
     description: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Membership(Base):
@@ -97,6 +98,7 @@ class Role(Base):
     domain_id: Mapped[str] = mapped_column(String(64), default=GLOBAL_ROLE_DOMAIN)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class ImpliedRole(Base):

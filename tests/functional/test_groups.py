@@ -182,3 +182,12 @@ def test_group_changes_are_notified(cloud: CloudProcess) -> None:
         ]
         assert len(found) == count, event
         assert found[0]["payload"]["initiator"]["user_id"]
+
+
+def test_extra_attributes_are_kept(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    created = api.post("groups", json={"group": {"name": "tagged-group", "team": "storage"}})
+    assert created.status_code == 201, created.text
+    group_id = created.json()["group"]["id"]
+    api.patch(f"groups/{group_id}", json={"group": {"team": "network"}})
+    assert api.get(f"groups/{group_id}").json()["group"]["team"] == "network"

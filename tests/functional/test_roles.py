@@ -229,3 +229,12 @@ def test_role_changes_are_notified(cloud: CloudProcess) -> None:
             if role["id"] in n["payload"]["resource_info"]
         ]
         assert len(found) == 1, event
+
+
+def test_extra_attributes_are_kept(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    created = api.post("roles", json={"role": {"name": "tagged-role", "audience": "ops"}})
+    assert created.status_code == 201, created.text
+    role_id = created.json()["role"]["id"]
+    api.patch(f"roles/{role_id}", json={"role": {"audience": "dev"}})
+    assert api.get(f"roles/{role_id}").json()["role"]["audience"] == "dev"

@@ -427,6 +427,8 @@ def test_password_expiry_is_set_and_enforced(strict: CloudProcess) -> None:
     api = admin_client(strict)
     user = new_user(api, "expiring", password=GOOD_PASSWORD)
     assert user["password_expires_at"] is not None
+    token_user = login(strict, "expiring", GOOD_PASSWORD).json()["token"]["user"]
+    assert token_user["password_expires_at"][:19] == user["password_expires_at"][:19]
     exempt = new_user(api, "exempt", password=GOOD_PASSWORD,
                       options={"ignore_password_expiry": True})  # fmt: skip
     assert exempt["password_expires_at"] is None

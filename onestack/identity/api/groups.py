@@ -28,9 +28,8 @@ Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
 
 
 class GroupFields(BaseModel):
-    # Groups have no place for free-form attributes here, so an unknown one is refused
-    # rather than silently dropped.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Keystone keeps attributes it does not know; so do we (they come back on read).
+    model_config = ConfigDict(extra="allow", strict=True)
     description: Description | None = None
 
 
@@ -55,6 +54,7 @@ class UpdateBody(BaseModel):
 
 def render(request: Request, group: Group) -> dict[str, Any]:
     return {
+        **group.extra,
         "id": group.group_id,
         "name": group.name,
         "domain_id": group.domain_id,

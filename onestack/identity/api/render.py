@@ -26,7 +26,9 @@ def token(view: TokenView, catalog: list[CatalogEntry] | None) -> dict[str, Any]
             "domain": _named(view.user_domain),
             "id": view.user.ref_id,
             "name": view.user.name,
-            "password_expires_at": None,
+            "password_expires_at": (
+                timestamp(view.password_expires_at) if view.password_expires_at else None
+            ),
         },
         "audit_ids": list(payload.audit_ids),
         "expires_at": timestamp(payload.expires_at),

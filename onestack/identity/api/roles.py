@@ -46,11 +46,9 @@ class UpdateBody(BaseModel):
     role: RoleUpdate
 
 
-KNOWN = ("name", "description", "domain_id", "options")
-
-
 def render(request: Request, role: Role) -> dict[str, Any]:
     return {
+        **role.extra,
         "id": role.role_id,
         "name": role.name,
         "domain_id": role_domain(role),
@@ -73,8 +71,7 @@ def _target(role: Role) -> dict[str, Any]:
 
 
 def _known(model: BaseModel) -> dict[str, Any]:
-    fields = model.model_dump(exclude_unset=True)
-    return {key: value for key, value in fields.items() if key in KNOWN}
+    return model.model_dump(exclude_unset=True)
 
 
 async def list_roles(request: Request) -> Response:

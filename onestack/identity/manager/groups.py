@@ -18,6 +18,7 @@ from onestack.common.errors import NotFound
 from onestack.identity import errors
 from onestack.identity.manager.base import Store
 from onestack.identity.manager.cascade import purge_group
+from onestack.identity.manager.fields import apply_fields
 from onestack.identity.manager.users import COMPARISONS
 from onestack.identity.models import Domain, Group, Membership, User
 
@@ -47,6 +48,7 @@ class GroupManager(Store):
             name=fields["name"],
             domain_id=fields["domain_id"],
             description=fields.get("description") or "",
+            extra={k: v for k, v in fields.items() if k not in COLUMNS | {"domain_id"}},
         )
         conflict = f"Duplicate entry: a group named '{group.name}' exists in this domain."
         with self.writing(conflict) as session:
@@ -62,9 +64,9 @@ class GroupManager(Store):
             group = session.get(Group, group_id)
             if group is None:
                 raise errors.GroupNotFound(group_id)
-            for key in COLUMNS & changes.keys():
-                value = changes[key]
-                setattr(group, key, "" if value is None and key == "description" else value)
+            if changes.get("description", "") is None:
+                changes = {**changes, "description": ""}
+            apply_fields(group, {k: v for k, v in changes.items() if k != "domain_id"}, COLUMNS)
         self.notify(ctx, "group", "updated", group_id)
         return group
 

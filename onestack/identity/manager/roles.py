@@ -21,6 +21,7 @@ from onestack.identity import errors
 from onestack.identity.manager.base import Store
 from onestack.identity.manager.cascade import purge_role
 from onestack.identity.manager.effective import closure, implication_map
+from onestack.identity.manager.fields import apply_fields
 from onestack.identity.models import GLOBAL_ROLE_DOMAIN, Domain, ImpliedRole, Role
 
 ROLE_OPTIONS = frozenset({"immutable"})
@@ -55,6 +56,10 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(options)
 
 
+# Fields with their own columns; everything else a client sends is kept in `extra`.
+EXTRA_EXCLUDED = frozenset({"name", "description", "domain_id", "options"})
+
+
 class RoleManager(Store):
     # -- roles -------------------------------------------------------------------------
 
@@ -80,6 +85,7 @@ class RoleManager(Store):
             domain_id=domain_id or GLOBAL_ROLE_DOMAIN,
             description=fields.get("description"),
             options={k: v for k, v in check_options(fields.get("options")).items() if v},
+            extra={k: v for k, v in fields.items() if k not in EXTRA_EXCLUDED},
         )
         where = f"in domain {domain_id}" if domain_id else "among the global roles"
         with self.writing(f"A role named '{role.name}' exists {where}.") as session:
@@ -103,9 +109,11 @@ class RoleManager(Store):
                     f"Unable to update immutable role resource: `{role_id}. "
                     'Set resource option "immutable" to false first.'
                 )
-            for key in ("name", "description"):
-                if key in changes:
-                    setattr(role, key, changes[key])
+            apply_fields(
+                role,
+                {k: v for k, v in changes.items() if k not in ("domain_id", "options")},
+                frozenset({"name", "description"}),
+            )
             if options is not None:
                 merged = {**(role.options or {}), **options}
                 role.options = {k: v for k, v in merged.items() if v}

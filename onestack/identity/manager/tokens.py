@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from onestack.common.db import Database
 from onestack.identity import errors
 from onestack.identity.manager.effective import effective_roles, targets_of
-from onestack.identity.manager.login import check_login
+from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
     NamedRef,
     Ref,
@@ -65,6 +65,7 @@ class TokenView:
     roles: tuple[NamedRef, ...] = field(default_factory=tuple)
     # Scoped to the admin project, whose admins administer the whole cloud.
     is_admin_project: bool = False
+    password_expires_at: datetime | None = None
 
     @property
     def role_names(self) -> frozenset[str]:
@@ -193,6 +194,7 @@ class TokenManager:
             payload=payload,
             user=NamedRef(user.user_id, user.name),
             user_domain=NamedRef(user_domain.domain_id, user_domain.name),
+            password_expires_at=password_expires_at(user),
         )
         if payload.scope == "unscoped":
             return view

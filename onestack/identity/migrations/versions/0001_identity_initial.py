@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(255), nullable=False),
         _fk("domain_id", "identity_domains"),
         sa.Column("description", sa.Text, nullable=False),
+        _extra(),
         sa.UniqueConstraint("domain_id", "name"),
     )
     op.create_table(
@@ -110,6 +111,7 @@ def upgrade() -> None:
         sa.Column("domain_id", sa.String(64), nullable=False),
         sa.Column("description", sa.Text, nullable=True),
         sa.Column("options", sa.JSON, nullable=False),
+        _extra(),
         sa.UniqueConstraint("name", "domain_id"),
     )
     op.create_table(
