@@ -184,7 +184,7 @@ class ProjectManager(Store):
     def for_user(self, user_id: str, filters: ProjectFilters) -> list[ProjectView]:
         """The projects where the user holds any role (GET /v3/users/{id}/projects)."""
         with self.db.reader() as session:
-            ids = set(session.scalars(targets_of(session, user_id, "project")))
+            ids = targets_of(session, user_id, "project")
         return [v for v in self.list(filters) if v.project.project_id in ids]
 
     def user_domain(self, user_id: str) -> str:
