@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, StringConstraints, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,22 +12,16 @@ from starlette.routing import Route
 from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse
 from onestack.identity.api.common import collection, enforce, manager, parse_body, self_link
+from onestack.identity.api.fields import Attributes, Description, Envelope, Name
 from onestack.identity.models import Endpoint, Region, Service
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
 RegionId = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
-Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
 # Keystone's url type: a scheme, a colon, then anything.
 Url = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9+.-]+:.+", max_length=225, strict=True)]
 Interface = Literal["public", "internal", "admin"]
 
 
-class Resource(BaseModel):
-    # Keystone keeps attributes it does not know; so do we (they come back on read).
-    model_config = ConfigDict(extra="allow", strict=True)
-
-
-class Changes(Resource):
+class Changes(Attributes):
     @model_validator(mode="after")
     def _not_empty(self) -> Changes:
         if not self.model_fields_set and not self.model_extra:
@@ -35,7 +29,7 @@ class Changes(Resource):
         return self
 
 
-class RegionFields(Resource):
+class RegionFields(Attributes):
     description: Description | None = None
     parent_region_id: RegionId | None = None
 
@@ -48,7 +42,7 @@ class RegionUpdate(RegionFields, Changes):
     pass
 
 
-class ServiceCreate(Resource):
+class ServiceCreate(Attributes):
     type: Name
     name: Name | None = None
     description: Description | None = None
@@ -62,7 +56,7 @@ class ServiceUpdate(Changes):
     enabled: bool | None = None
 
 
-class EndpointCreate(Resource):
+class EndpointCreate(Attributes):
     interface: Interface
     service_id: Name
     url: Url
@@ -78,10 +72,6 @@ class EndpointUpdate(Changes):
     region_id: RegionId | None = None
     region: RegionId | None = None
     enabled: bool | None = None
-
-
-class Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RegionCreateBody(Envelope):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,24 +20,22 @@ from onestack.identity.api.common import (
     parse_body,
     self_link,
 )
+from onestack.identity.api.fields import Attributes, Envelope, Id
 from onestack.identity.manager.credentials import CredentialView
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
 Type = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
 Blob = Annotated[str, StringConstraints(strict=True)]
 
 
-class CredentialCreate(BaseModel):
+class CredentialCreate(Attributes):
     # Keystone keeps attributes it does not know; so do we (they come back on read).
-    model_config = ConfigDict(extra="allow", strict=True)
     type: Type
     blob: Blob
     user_id: Id | None = None  # the caller when absent
     project_id: Id | None = None
 
 
-class CredentialUpdate(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+class CredentialUpdate(Attributes):
     type: Type | None = None
     blob: Blob | None = None
     user_id: Id | None = None
@@ -50,13 +48,11 @@ class CredentialUpdate(BaseModel):
         return self
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(Envelope):
     credential: CredentialCreate
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UpdateBody(Envelope):
     credential: CredentialUpdate
 
 

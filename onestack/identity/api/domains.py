@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,15 +18,12 @@ from onestack.identity.api.common import (
     parse_body,
     self_link,
 )
+from onestack.identity.api.fields import Attributes, Description, Envelope, Name
 from onestack.identity.models import Domain
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
-Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
 
-
-class DomainFields(BaseModel):
+class DomainFields(Attributes):
     # Keystone keeps attributes it does not know; so do we (they come back on read).
-    model_config = ConfigDict(extra="allow", strict=True)
     description: Description | None = None
     enabled: bool | None = None
 
@@ -40,13 +37,11 @@ class DomainUpdate(DomainFields):
     name: Name | None = None
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(Envelope):
     domain: DomainCreate
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UpdateBody(Envelope):
     domain: DomainUpdate
 
 

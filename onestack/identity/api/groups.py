@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,36 +19,32 @@ from onestack.identity.api.common import (
     parse_body,
     self_link,
 )
+from onestack.identity.api.fields import Attributes, Description, Envelope, VisibleName
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import Group
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)]
 IdString = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w-]+$")]
-Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
 
 
-class GroupFields(BaseModel):
+class GroupFields(Attributes):
     # Keystone keeps attributes it does not know; so do we (they come back on read).
-    model_config = ConfigDict(extra="allow", strict=True)
     description: Description | None = None
 
 
 class GroupCreate(GroupFields):
-    name: Name
+    name: VisibleName
     domain_id: IdString | None = None
 
 
 class GroupUpdate(GroupFields):
-    name: Name | None = None
+    name: VisibleName | None = None
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(Envelope):
     group: GroupCreate
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UpdateBody(Envelope):
     group: GroupUpdate
 
 

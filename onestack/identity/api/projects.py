@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -25,26 +25,23 @@ from onestack.identity.api.common import (
     manager,
     parse_body,
 )
+from onestack.identity.api.fields import Attributes, Description, Envelope, Id
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.projects import MAX_TAGS, ProjectFilters, ProjectView
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
-Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
 # Keystone's tag rule: 1 to 255 characters, neither '/' nor ','.
 TAG_PATTERN = r"^[^,/]+$"
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=TAG_PATTERN)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
 
 
-class ProjectOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class ProjectOptions(Envelope):
     immutable: bool | None = None
 
 
-class ProjectFields(BaseModel):
+class ProjectFields(Attributes):
     # Keystone keeps attributes it does not know; so do we (they come back on read).
-    model_config = ConfigDict(extra="allow", strict=True)
     description: Description | None = None
     enabled: bool | None = None
     domain_id: Id | None = None
@@ -62,18 +59,15 @@ class ProjectUpdate(ProjectFields):
     name: Name | None = None
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(Envelope):
     project: ProjectCreate
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UpdateBody(Envelope):
     project: ProjectUpdate
 
 
-class TagsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class TagsBody(Envelope):
     tags: Tags
 
 

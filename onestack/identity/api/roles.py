@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.http import JSONResponse
 from onestack.identity.api.common import collection, enforce, manager, parse_body, self_link
+from onestack.identity.api.fields import Attributes, Description, Envelope, Id, Name
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.roles import role_domain
 from onestack.identity.models import Role
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
-Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
-DomainId = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
 
-
-class RoleFields(BaseModel):
+class RoleFields(Attributes):
     # Keystone tolerates attributes it does not know on a role.
-    model_config = ConfigDict(extra="allow", strict=True)
     description: Description | None = None
-    domain_id: DomainId | None = None
+    domain_id: Id | None = None
     options: dict[str, Any] | None = None
 
 
@@ -36,13 +32,11 @@ class RoleUpdate(RoleFields):
     name: Name | None = None
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(Envelope):
     role: RoleCreate
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UpdateBody(Envelope):
     role: RoleUpdate
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from onestack.common.errors import BadRequest
+from onestack.identity.api.fields import Attributes, Id, Name
 from onestack.identity.manager import AuthRequest, Ref
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+# Keystone tolerates unknown keys throughout the auth body.
+_Body = Attributes
 
 
 class DomainRef(_Body):

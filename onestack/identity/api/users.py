@@ -26,11 +26,11 @@ from onestack.identity.api.common import (
     parse_body,
     self_link,
 )
+from onestack.identity.api.fields import Attributes, Envelope, VisibleName
 from onestack.identity.manager.login import password_expires_at
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import User
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)]
 IdString = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w-]+$")]
 Password = Annotated[str, StringConstraints(max_length=4096, strict=True)]
 MfaRule = list[Annotated[str, StringConstraints(min_length=1, max_length=255)]]
@@ -49,9 +49,8 @@ class UserOptions(BaseModel):
     multi_factor_auth_rules: list[MfaRule] | None = None
 
 
-class UserFields(BaseModel):
+class UserFields(Attributes):
     # Keystone keeps attributes it does not know (email, ...); so do we.
-    model_config = ConfigDict(extra="allow", strict=True)
     domain_id: IdString | None = None
     enabled: bool | None = None
     password: Password | None = None
@@ -60,20 +59,18 @@ class UserFields(BaseModel):
 
 
 class UserCreate(UserFields):
-    name: Name
+    name: VisibleName
 
 
 class UserUpdate(UserFields):
-    name: Name | None = None
+    name: VisibleName | None = None
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(Envelope):
     user: UserCreate
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UpdateBody(Envelope):
     user: UserUpdate
 
 
@@ -83,8 +80,7 @@ class PasswordChange(BaseModel):
     original_password: Password
 
 
-class PasswordBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class PasswordBody(Envelope):
     user: PasswordChange
 
 

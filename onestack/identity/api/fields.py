@@ -1,0 +1,27 @@
+"""Building blocks of the identity request models: field types and the two body kinds.
+
+An `Envelope` (`{"project": {...}}`) refuses unknown keys; `Attributes` (the resource inside
+it) keeps unknown ones, as Keystone does, so they land in the row's `extra`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
+# Users and groups: a name must hold something other than blanks.
+VisibleName = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)
+]
+Description = Annotated[str, StringConstraints(max_length=65535, strict=True)]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Attributes(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
