@@ -10,7 +10,9 @@ from tests.functional.identity_api import (
     admin_client,
     assert_identity_error,
     issue,
+    post_token,
     project_scope,
+    validate,
 )
 
 
@@ -117,3 +119,39 @@ def test_domain_changes_are_notified(cloud: CloudProcess) -> None:
         assert len(found) == 1, event
         assert found[0]["payload"]["initiator"]["user_id"]
         assert found[0]["publisher_id"].startswith("identity.")
+
+
+def test_deleting_a_domain_removes_everything_in_it_and_its_tokens(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    domain_id = api.post("domains", json={"domain": {"name": "doomed"}}).json()["domain"]["id"]
+    project = api.post("projects", json={"project": {"name": "p", "domain_id": domain_id}})
+    project_id = project.json()["project"]["id"]
+    user = {"name": "u", "domain_id": domain_id, "password": "doomed-pass-1"}
+    user_id = api.post("users", json={"user": user}).json()["user"]["id"]
+    group = api.post("groups", json={"group": {"name": "g", "domain_id": domain_id}})
+    group_id = group.json()["group"]["id"]
+    member_id = api.get("roles", params={"name": "member"}).json()["roles"][0]["id"]
+    grant = api.put(f"projects/{project_id}/users/{user_id}/roles/{member_id}")
+    assert grant.status_code == 204, grant.text
+    scope = {"project": {"id": project_id}}
+    token = post_token(cloud, password_auth_in(user_id, "doomed-pass-1", scope))
+    assert token.status_code == 201, token.text
+    user_token = token.headers["X-Subject-Token"]
+
+    api.patch(f"domains/{domain_id}", json={"domain": {"enabled": False}})
+    assert validate(cloud, user_token, api.token).status_code == 404
+    assert api.delete(f"domains/{domain_id}").status_code == 204
+
+    for path in (f"projects/{project_id}", f"users/{user_id}", f"groups/{group_id}"):
+        assert_identity_error(api.get(path), 404)
+    listed = api.get("role_assignments", params={"user.id": user_id}).json()
+    assert listed["role_assignments"] == []
+    assert validate(cloud, user_token, api.token).status_code == 404
+
+
+def password_auth_in(user_id: str, password: str, scope: dict) -> dict:
+    identity = {
+        "methods": ["password"],
+        "password": {"user": {"id": user_id, "password": password}},
+    }
+    return {"auth": {"identity": identity, "scope": scope}}
