@@ -107,6 +107,17 @@ class CloudProcess:
             self.log = None
         return code
 
+    def server_errors(self) -> list[str]:
+        """Log lines of requests answered with a 5xx or failing with a traceback."""
+        log = self.state_dir.parent / "onestack.log"
+        if not log.exists():
+            return []
+        return [
+            line
+            for line in log.read_text().splitlines()
+            if " status=5" in line or "unhandled error" in line
+        ]
+
     def restart(self) -> None:
         self.stop()
         self.start()

@@ -44,3 +44,5 @@ def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield process
     if process.process is not None:
         process.stop()
+    # Bad input must never be a 500: any server error in the whole module fails it.
+    assert process.server_errors() == []

@@ -376,6 +376,7 @@ def strict(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Ite
         process.stop()
     if database_url is not None:
         _drop_database(database_url)
+    assert process.server_errors() == []
 
 
 def _sibling_database(url: str) -> str:
