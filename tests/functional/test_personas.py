@@ -41,7 +41,6 @@ class World:
     ids: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     scopes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    clouds_file: Path | None = None
 
     def client(self, cloud: CloudProcess, persona: str) -> IdentityClient:
         return IdentityClient(cloud, self.tokens[persona])
