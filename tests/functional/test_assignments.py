@@ -2,25 +2,18 @@
 groups, inherited), /v3/role_assignments (effective, names, subtree), effective roles in
 tokens, cascades, policy, errors and notifications.
 
-FIXTURE SHORTCUT: users, groups, memberships and projects are written straight into the
-cloud's database (`Fixtures` below) because this branch has no users/groups/projects API
-yet. Replace them with API calls once those land; domains already go through the API.
+Every actor and target (users, groups and their members, projects, domains) is created
+through the API as the cloud admin (`Make` below), as a user would.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
-from onestack.identity.models import Group, Membership, Project, User
-from onestack.identity.passwords import hash_password
 from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
@@ -35,62 +28,40 @@ from tests.functional.identity_api import (
 PASSWORD = "s3cret-pass"
 
 
-class Fixtures:
-    """FIXTURE SHORTCUT: rows written directly in the cloud's database (see module doc)."""
+class Make:
+    """Users, groups (with members) and projects created through the API as the cloud admin."""
 
     def __init__(self, cloud: CloudProcess) -> None:
-        url = cloud.database_url or f"sqlite:///{cloud.state_dir / 'onestack.db'}"
-        self.engine = create_engine(url)
+        self.cloud = cloud
 
-    def _add(self, row: Any) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.add(row)
+    def _create(self, collection: str, key: str, body: dict[str, Any]) -> str:
+        # A fresh admin token each time: some tests revoke tokens by deleting roles.
+        response = admin_client(self.cloud).post(collection, json={key: body})
+        assert response.status_code == 201, response.text
+        return response.json()[key]["id"]
 
     def user(self, name: str, domain_id: str = "default") -> str:
-        user_id = uuid.uuid4().hex
-        self._add(
-            User(
-                user_id=user_id,
-                name=name,
-                domain_id=domain_id,
-                password_hash=hash_password(PASSWORD),
-                created_at=datetime.now(UTC),
-                enabled=True,
-                failed_auth_count=0,
-                options={},
-                extra={},
-            )
-        )
-        return user_id
+        body = {"name": name, "domain_id": domain_id, "password": PASSWORD}
+        return self._create("users", "user", body)
 
     def group(self, name: str, members: tuple[str, ...] = (), domain_id: str = "default") -> str:
-        group_id = uuid.uuid4().hex
-        self._add(Group(group_id=group_id, name=name, domain_id=domain_id, description=""))
+        group_id = self._create("groups", "group", {"name": name, "domain_id": domain_id})
+        api = admin_client(self.cloud)
         for user_id in members:
-            self._add(Membership(group_id=group_id, user_id=user_id))
+            response = api.put(f"groups/{group_id}/users/{user_id}")
+            assert response.status_code == 204, response.text
         return group_id
 
     def project(self, name: str, domain_id: str = "default", parent_id: str | None = None) -> str:
-        project_id = uuid.uuid4().hex
-        self._add(
-            Project(
-                project_id=project_id,
-                name=name,
-                domain_id=domain_id,
-                parent_id=parent_id,
-                description="",
-                enabled=True,
-                extra={},
-            )
-        )
-        return project_id
+        body: dict[str, Any] = {"name": name, "domain_id": domain_id}
+        if parent_id is not None:
+            body["parent_id"] = parent_id
+        return self._create("projects", "project", body)
 
 
 @pytest.fixture(scope="module")
-def db(cloud: CloudProcess) -> Iterator[Fixtures]:
-    fixtures = Fixtures(cloud)
-    yield fixtures
-    fixtures.engine.dispose()
+def make(cloud: CloudProcess) -> Make:
+    return Make(cloud)
 
 
 def role_id(api: IdentityClient, name: str) -> str:
@@ -128,16 +99,11 @@ def by_id(project_id: str) -> dict[str, Any]:
 # -- the CLI journeys -------------------------------------------------------------------
 
 
-def missing_apis(api: IdentityClient, *collections: str) -> list[str]:
-    """The collections this build does not serve yet (their routes 404 on a plain list)."""
-    return [name for name in collections if api.get(name).status_code == 404]
-
-
-def test_role_assignment_list_with_the_cli(cloud: CloudProcess, db: Fixtures) -> None:
+def test_role_assignment_list_with_the_cli(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     custom = new_role(api, "ra-role")
-    user = db.user("ra-u")
-    group, project = db.group("ra-g", members=(user,)), db.project("ra-p")
+    user = make.user("ra-u")
+    group, project = make.group("ra-g", members=(user,)), make.project("ra-p")
     api.put(f"projects/{project}/groups/{group}/roles/{custom}")
     rows = cloud.openstack(
         "role", "assignment", "list", "--role", "ra-role", "--names", "-f", "json"
@@ -153,14 +119,10 @@ def test_role_assignment_list_with_the_cli(cloud: CloudProcess, db: Fixtures) ->
     ]
 
 
-def test_grant_journeys_with_the_cli(cloud: CloudProcess, db: Fixtures) -> None:
-    api = admin_client(cloud)
-    missing = missing_apis(api, "users", "groups", "projects")
-    if missing:
-        pytest.skip(f"the CLI looks actors and targets up through /v3/{missing[0]}, not here yet")
-    user = db.user("cli-u")
-    db.group("cli-g", members=(user,))
-    project = db.project("cli-p")
+def test_grant_journeys_with_the_cli(cloud: CloudProcess, make: Make) -> None:
+    user = make.user("cli-u")
+    make.group("cli-g", members=(user,))
+    project = make.project("cli-p")
     cloud.openstack("role", "add", "--user", "cli-u", "--project", "cli-p", "member")
     cloud.openstack("role", "add", "--group", "cli-g", "--project", "cli-p", "reader")
     cloud.openstack(
@@ -183,9 +145,9 @@ def test_grant_journeys_with_the_cli(cloud: CloudProcess, db: Fixtures) -> None:
 # -- grants through openstacksdk and the API -------------------------------------------
 
 
-def test_project_grant_with_openstacksdk(cloud: CloudProcess, db: Fixtures) -> None:
+def test_project_grant_with_openstacksdk(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user, project, member = db.user("sdk-u"), db.project("sdk-p"), role_id(api, "member")
+    user, project, member = make.user("sdk-u"), make.project("sdk-p"), role_id(api, "member")
     conn = cloud.sdk()
     try:
         conn.identity.assign_project_role_to_user(project, user, member)
@@ -214,12 +176,12 @@ def test_project_grant_with_openstacksdk(cloud: CloudProcess, db: Fixtures) -> N
     ],
 )
 def test_every_grant_url_puts_checks_lists_and_deletes(
-    cloud: CloudProcess, db: Fixtures, target: str, actor: str
+    cloud: CloudProcess, make: Make, target: str, actor: str
 ) -> None:
     api = admin_client(cloud)
     tag = uuid.uuid4().hex[:6]
-    actor_id = db.user(f"g-{tag}") if actor == "users" else db.group(f"g-{tag}")
-    target_id = {"projects": db.project(f"p-{tag}"), "domains": "default"}.get(
+    actor_id = make.user(f"g-{tag}") if actor == "users" else make.group(f"g-{tag}")
+    target_id = {"projects": make.project(f"p-{tag}"), "domains": "default"}.get(
         target.removeprefix("OS-INHERIT/"), ""
     )
     base = f"{target}/{target_id}" if target_id else target
@@ -239,9 +201,9 @@ def test_every_grant_url_puts_checks_lists_and_deletes(
     assert "Could not find role assignment" in error["message"]
 
 
-def test_grants_to_unknown_things_are_404(cloud: CloudProcess, db: Fixtures) -> None:
+def test_grants_to_unknown_things_are_404(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user, project, reader = db.user("nf-u"), db.project("nf-p"), role_id(api, "reader")
+    user, project, reader = make.user("nf-u"), make.project("nf-p"), role_id(api, "reader")
     cases = {
         f"projects/nosuch/users/{user}/roles/{reader}": "project: nosuch",
         f"projects/{project}/users/nosuch/roles/{reader}": "user: nosuch",
@@ -261,12 +223,12 @@ def test_grants_to_unknown_things_are_404(cloud: CloudProcess, db: Fixtures) -> 
     assert api.get("role_assignments", params={"user.id": user}).json()["role_assignments"] == []
 
 
-def test_domain_specific_role_only_on_its_domain(cloud: CloudProcess, db: Fixtures) -> None:
+def test_domain_specific_role_only_on_its_domain(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     domain = new_domain(api, "dsr-dom")
     local = new_role(api, "dsr-role", domain_id=domain)
-    user = db.user("dsr-u")
-    inside, outside = db.project("dsr-in", domain_id=domain), db.project("dsr-out")
+    user = make.user("dsr-u")
+    inside, outside = make.project("dsr-in", domain_id=domain), make.project("dsr-out")
     error = assert_identity_error(api.put(f"projects/{outside}/users/{user}/roles/{local}"), 403)
     assert "same domain" in error["message"]
     assert_identity_error(api.put(f"domains/default/users/{user}/roles/{local}"), 403)
@@ -276,12 +238,12 @@ def test_domain_specific_role_only_on_its_domain(cloud: CloudProcess, db: Fixtur
 
 
 def test_domain_specific_roles_only_carry_the_roles_they_imply(
-    cloud: CloudProcess, db: Fixtures
+    cloud: CloudProcess, make: Make
 ) -> None:
     api = admin_client(cloud)
     domain = new_domain(api, "alias-dom")
     alias = new_role(api, "alias-role", domain_id=domain)
-    user, project = db.user("alias-u"), db.project("alias-p", domain_id=domain)
+    user, project = make.user("alias-u"), make.project("alias-p", domain_id=domain)
     api.put(f"projects/{project}/users/{user}/roles/{alias}")
     # Holding only a domain-specific role that implies nothing gives no access.
     assert user_token(cloud, "alias-u", by_id(project)).status_code == 401
@@ -299,10 +261,10 @@ def test_domain_specific_roles_only_carry_the_roles_they_imply(
 
 
 def test_direct_grant_scopes_a_token_and_revoking_invalidates_it(
-    cloud: CloudProcess, db: Fixtures
+    cloud: CloudProcess, make: Make
 ) -> None:
     api = admin_client(cloud)
-    user, project, member = db.user("tok-u"), db.project("tok-p"), role_id(api, "member")
+    user, project, member = make.user("tok-u"), make.project("tok-p"), role_id(api, "member")
     assert user_token(cloud, "tok-u", by_id(project)).status_code == 401
     api.put(f"projects/{project}/users/{user}/roles/{member}")
     response = user_token(cloud, "tok-u", by_id(project))
@@ -314,10 +276,10 @@ def test_direct_grant_scopes_a_token_and_revoking_invalidates_it(
     assert user_token(cloud, "tok-u", by_id(project)).status_code == 401
 
 
-def test_group_grant_scopes_a_token(cloud: CloudProcess, db: Fixtures) -> None:
+def test_group_grant_scopes_a_token(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user = db.user("grp-u")
-    group, project = db.group("grp-g", members=(user,)), db.project("grp-p")
+    user = make.user("grp-u")
+    group, project = make.group("grp-g", members=(user,)), make.project("grp-p")
     member = role_id(api, "member")
     api.put(f"projects/{project}/groups/{group}/roles/{member}")
     response = user_token(cloud, "grp-u", by_id(project))
@@ -331,12 +293,12 @@ def test_group_grant_scopes_a_token(cloud: CloudProcess, db: Fixtures) -> None:
 
 
 def test_inherited_domain_grant_reaches_every_project_of_the_domain(
-    cloud: CloudProcess, db: Fixtures
+    cloud: CloudProcess, make: Make
 ) -> None:
     api = admin_client(cloud)
     domain = new_domain(api, "inh-dom")
-    user = db.user("inh-u", domain_id=domain)
-    first, second = db.project("inh-1", domain_id=domain), db.project("inh-2", domain_id=domain)
+    user = make.user("inh-u", domain_id=domain)
+    first, second = make.project("inh-1", domain_id=domain), make.project("inh-2", domain_id=domain)
     member = role_id(api, "member")
     grant = f"OS-INHERIT/domains/{domain}/users/{user}/roles/{member}/inherited_to_projects"
     assert api.put(grant).status_code == 204
@@ -354,15 +316,13 @@ def test_inherited_domain_grant_reaches_every_project_of_the_domain(
     assert validate(cloud, token).status_code != 200
 
 
-def test_inherited_project_grant_reaches_the_subtree_only(
-    cloud: CloudProcess, db: Fixtures
-) -> None:
+def test_inherited_project_grant_reaches_the_subtree_only(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user = db.user("tree-u")
-    group = db.group("tree-g", members=(user,))
-    parent = db.project("tree-parent")
-    child = db.project("tree-child", parent_id=parent)
-    grandchild = db.project("tree-grandchild", parent_id=child)
+    user = make.user("tree-u")
+    group = make.group("tree-g", members=(user,))
+    parent = make.project("tree-parent")
+    child = make.project("tree-child", parent_id=parent)
+    grandchild = make.project("tree-grandchild", parent_id=child)
     reader = role_id(api, "reader")
     grant = f"OS-INHERIT/projects/{parent}/groups/{group}/roles/{reader}/inherited_to_projects"
     assert api.put(grant).status_code == 204
@@ -371,7 +331,7 @@ def test_inherited_project_grant_reaches_the_subtree_only(
     assert user_token(cloud, "tree-u", by_id(parent)).status_code == 401
 
 
-def test_implied_roles_expand_transitively_in_tokens(cloud: CloudProcess, db: Fixtures) -> None:
+def test_implied_roles_expand_transitively_in_tokens(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     top, middle, leaf = (
         new_role(api, "imp-top"),
@@ -380,18 +340,18 @@ def test_implied_roles_expand_transitively_in_tokens(cloud: CloudProcess, db: Fi
     )
     api.put(f"roles/{top}/implies/{middle}")
     api.put(f"roles/{middle}/implies/{leaf}")
-    user, project = db.user("imp-u"), db.project("imp-p")
+    user, project = make.user("imp-u"), make.project("imp-p")
     api.put(f"projects/{project}/users/{user}/roles/{top}")
     assert token_roles(cloud, "imp-u", by_id(project)) == {"imp-top", "imp-mid", "imp-leaf"}
     api.delete(f"roles/{middle}/implies/{leaf}")
     assert token_roles(cloud, "imp-u", by_id(project)) == {"imp-top", "imp-mid"}
 
 
-def test_group_domain_grant_scopes_a_domain_token(cloud: CloudProcess, db: Fixtures) -> None:
+def test_group_domain_grant_scopes_a_domain_token(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     domain = new_domain(api, "gd-dom")
-    user = db.user("gd-u")
-    group = db.group("gd-g", members=(user,))
+    user = make.user("gd-u")
+    group = make.group("gd-g", members=(user,))
     api.put(f"domains/{domain}/groups/{group}/roles/{role_id(api, 'reader')}")
     assert token_roles(cloud, "gd-u", {"domain": {"id": domain}}) == {"reader"}
     unscoped = user_token(cloud, "gd-u", None).headers["X-Subject-Token"]
@@ -399,19 +359,19 @@ def test_group_domain_grant_scopes_a_domain_token(cloud: CloudProcess, db: Fixtu
     assert [d["id"] for d in mine] == [domain]
 
 
-def test_system_grant_through_a_group(cloud: CloudProcess, db: Fixtures) -> None:
+def test_system_grant_through_a_group(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user = db.user("sys-u")
-    group = db.group("sys-g", members=(user,))
+    user = make.user("sys-u")
+    group = make.group("sys-g", members=(user,))
     assert user_token(cloud, "sys-u", {"system": {"all": True}}).status_code == 401
     api.put(f"system/groups/{group}/roles/{role_id(api, 'reader')}")
     assert token_roles(cloud, "sys-u", {"system": {"all": True}}) == {"reader"}
 
 
-def test_role_delete_cascades_to_grants_and_tokens(cloud: CloudProcess, db: Fixtures) -> None:
+def test_role_delete_cascades_to_grants_and_tokens(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     doomed = new_role(api, "doomed")
-    user, project = db.user("casc-u"), db.project("casc-p")
+    user, project = make.user("casc-u"), make.project("casc-p")
     api.put(f"projects/{project}/users/{user}/roles/{doomed}")
     token = user_token(cloud, "casc-u", by_id(project)).headers["X-Subject-Token"]
     assert validate(cloud, token).status_code == 200
@@ -424,13 +384,13 @@ def test_role_delete_cascades_to_grants_and_tokens(cloud: CloudProcess, db: Fixt
 
 
 def test_effective_listing_expands_groups_inheritance_and_implied_roles(
-    cloud: CloudProcess, db: Fixtures
+    cloud: CloudProcess, make: Make
 ) -> None:
     api = admin_client(cloud)
     domain = new_domain(api, "eff-dom")
-    user = db.user("eff-u", domain_id=domain)
-    group = db.group("eff-g", members=(user,), domain_id=domain)
-    project = db.project("eff-p", domain_id=domain)
+    user = make.user("eff-u", domain_id=domain)
+    group = make.group("eff-g", members=(user,), domain_id=domain)
+    project = make.project("eff-p", domain_id=domain)
     member = role_id(api, "member")
     api.put(f"OS-INHERIT/domains/{domain}/groups/{group}/roles/{member}/inherited_to_projects")
     plain = api.get("role_assignments", params={"group.id": group}).json()["role_assignments"]
@@ -457,11 +417,11 @@ def test_effective_listing_expands_groups_inheritance_and_implied_roles(
     assert_identity_error(api.get("role_assignments", params=with_group), 400)
 
 
-def test_listing_filters(cloud: CloudProcess, db: Fixtures) -> None:
+def test_listing_filters(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user = db.user("flt-u")
-    parent = db.project("flt-parent")
-    child = db.project("flt-child", parent_id=parent)
+    user = make.user("flt-u")
+    parent = make.project("flt-parent")
+    child = make.project("flt-child", parent_id=parent)
     reader, member = role_id(api, "reader"), role_id(api, "member")
     api.put(f"projects/{parent}/users/{user}/roles/{reader}")
     api.put(f"projects/{child}/users/{user}/roles/{member}")
@@ -491,12 +451,12 @@ def test_listing_filters(cloud: CloudProcess, db: Fixtures) -> None:
 # -- policy ------------------------------------------------------------------------------
 
 
-def test_member_cannot_grant_anything(cloud: CloudProcess, db: Fixtures) -> None:
+def test_member_cannot_grant_anything(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     issued = post_token(cloud, password_auth(cloud, "demo", project_scope("demo")))
     demo = IdentityClient(cloud, issued.headers["X-Subject-Token"])
     project = issued.json()["token"]["project"]["id"]
-    admin, user = role_id(api, "admin"), db.user("victim")
+    admin, user = role_id(api, "admin"), make.user("victim")
     for path in (
         f"projects/{project}/users/{user}/roles/{admin}",
         f"domains/default/users/{user}/roles/{admin}",
@@ -511,12 +471,12 @@ def test_member_cannot_grant_anything(cloud: CloudProcess, db: Fixtures) -> None
     assert api.get("role_assignments", params={"user.id": user}).json()["role_assignments"] == []
 
 
-def test_domain_admin_is_confined_to_their_domain(cloud: CloudProcess, db: Fixtures) -> None:
+def test_domain_admin_is_confined_to_their_domain(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
     domain = new_domain(api, "da-dom")
-    boss, worker = db.user("da-boss", domain_id=domain), db.user("da-worker", domain_id=domain)
-    outsider = db.user("da-outsider")
-    inside = db.project("da-p", domain_id=domain)
+    boss, worker = make.user("da-boss", domain_id=domain), make.user("da-worker", domain_id=domain)
+    outsider = make.user("da-outsider")
+    inside = make.project("da-p", domain_id=domain)
     admin, member = role_id(api, "admin"), role_id(api, "member")
     api.put(f"domains/{domain}/users/{boss}/roles/{admin}")
     token = user_token(cloud, "da-boss", {"domain": {"id": domain}}, domain="da-dom")
@@ -533,9 +493,9 @@ def test_domain_admin_is_confined_to_their_domain(cloud: CloudProcess, db: Fixtu
     )
 
 
-def test_grants_are_notified(cloud: CloudProcess, db: Fixtures) -> None:
+def test_grants_are_notified(cloud: CloudProcess, make: Make) -> None:
     api = admin_client(cloud)
-    user, project, reader = db.user("ntf-u"), db.project("ntf-p"), role_id(api, "reader")
+    user, project, reader = make.user("ntf-u"), make.project("ntf-p"), role_id(api, "reader")
     api.put(f"projects/{project}/users/{user}/roles/{reader}")
     api.delete(f"projects/{project}/users/{user}/roles/{reader}")
     for event in ("created", "deleted"):
