@@ -260,23 +260,8 @@ def reach_rows() -> list[tuple[str, str, str, Any, int]]:
     ]
 
 
-# Rows that show a product bug, kept failing on purpose until it is fixed.
-KNOWN_BUGS = {
-    ("a-member", "GET", "users/{a_member}/projects"): (
-        "ProjectManager.for_user passes the set returned by effective.targets_of to "
-        "session.scalars(), so GET /v3/users/{id}/projects answers 500 for everyone"
-    ),
-}
-
-
-def matrix_param(row: tuple[str, str, str, Any, int]) -> Any:
-    bug = KNOWN_BUGS.get(row[:3])
-    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-    return pytest.param(*row, id=f"{row[0]} {row[1]} {row[2]} {row[4]}", marks=marks)
-
-
 MATRIX = [
-    matrix_param(row)
+    pytest.param(*row, id=f"{row[0]} {row[1]} {row[2]} {row[4]}")
     for row in cross_domain_rows()
     + create_rows()
     + grant_rows()

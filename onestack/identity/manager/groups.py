@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.common.errors import NotFound
+from onestack.common.errors import BadRequest, NotFound
 from onestack.identity import errors
 from onestack.identity.manager.base import Store
 from onestack.identity.manager.cascade import purge_group
@@ -64,6 +64,8 @@ class GroupManager(Store):
             group = session.get(Group, group_id)
             if group is None:
                 raise errors.GroupNotFound(group_id)
+            if changes.get("domain_id", group.domain_id) != group.domain_id:
+                raise BadRequest("Update of `domain_id` is not allowed.")
             if changes.get("description", "") is None:
                 changes = {**changes, "description": ""}
             apply_fields(group, {k: v for k, v in changes.items() if k != "domain_id"}, COLUMNS)
