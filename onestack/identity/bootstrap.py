@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.db import Database
 from onestack.common.files import write_private
+from onestack.identity.manager import generation
 from onestack.identity.models import (
     GLOBAL_ROLE_DOMAIN,
     SYSTEM_TARGET,
@@ -87,6 +88,7 @@ def bootstrap(db: Database, state_dir: Path, base_url: str, region: str) -> Boot
         )
         _ensure(session, Region, region, region_id=region, description="")
         _ensure_identity_endpoints(session, region, identity_url)
+        generation.bump(session)  # other processes on this database may cache the catalog
     clouds_file = state_dir / "clouds.yaml"
     write_private(clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords)))
     return BootstrapResult(credentials_file, clouds_file)

@@ -169,6 +169,15 @@ class Credential(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Generation(Base):
+    """One row counting identity writes: every write bumps it in its own transaction, so a
+    process holding cached token validations knows, with one read, whether they still hold."""
+
+    __tablename__ = "identity_generation"
+    generation_id: Mapped[int] = mapped_column("id", Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RevokedToken(Base):
     """A revoked token, by audit id; kept until the token would have expired anyway."""
 

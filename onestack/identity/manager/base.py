@@ -1,8 +1,9 @@
 """What every identity resource manager shares: the database, notifications, conflicts.
 
-Writes go through `Store.writing()`, which turns a uniqueness violation into a 409 and
-rolls everything back; notifications are sent only after the transaction committed, so a
-failed request neither writes nor announces anything.
+Writes go through `Store.writing()`, which turns a uniqueness violation into a 409, rolls
+everything back, and counts the write in the identity generation (see `generation.py`).
+Notifications are sent only after the transaction committed, so a failed request neither
+writes nor announces anything.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.errors import Conflict
+from onestack.identity.manager import generation
 from onestack.settings import IdentitySettings
 
 
@@ -34,6 +36,7 @@ class Store:
         try:
             with self.db.transaction() as session:
                 yield session
+                generation.bump(session)
         except IntegrityError as exc:
             raise Conflict(conflict) from exc
 

@@ -7,6 +7,7 @@ never sees HTTP. Other services reach identity through `TokenManager.validate`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.db import Database
 from onestack.identity import errors
+from onestack.identity.manager import generation
 from onestack.identity.manager.effective import effective_roles, targets_of
 from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
@@ -88,6 +90,10 @@ class CatalogEntry:
     endpoints: tuple[CatalogEndpoint, ...]
 
 
+# Cached validations kept per process; the cache starts over when full.
+VALIDATION_CACHE_SIZE = 10_000
+
+
 class TokenManager:
     """Tokens over the identity tables."""
 
@@ -96,6 +102,9 @@ class TokenManager:
         self.format = token_format
         self.settings = settings
         self.token_ttl = timedelta(seconds=settings.token_expiration_s)
+        # token id -> (generation, view): validations still true while the generation holds.
+        self._validated: dict[str, tuple[int, TokenView]] = {}
+        self._catalog: tuple[int, Sequence[Service], Sequence[Endpoint]] | None = None
 
     # -- issue ---------------------------------------------------------------------------
 
@@ -153,10 +162,23 @@ class TokenManager:
     # -- validate and revoke -------------------------------------------------------------
 
     def validate(self, token_id: str) -> TokenView:
-        """The token's view if it is authentic, unexpired, unrevoked and its user still may."""
+        """The token's view if it is authentic, unexpired, unrevoked and its user still may.
+
+        Authenticity and expiry are checked on every call; the rest comes from the cache
+        while no identity write happened since it was filled (one read of the generation).
+        """
+        payload = self.format.decode(token_id)
         with self.db.reader() as session:
-            payload = self._decode_valid(session, token_id)
-            return self._view(session, token_id, payload)
+            now_generation = generation.current(session)
+            cached = self._validated.get(token_id)
+            if cached is not None and cached[0] == now_generation:
+                return cached[1]
+            self._check_not_revoked(session, payload)
+            view = self._view(session, token_id, payload)
+        if len(self._validated) >= VALIDATION_CACHE_SIZE:
+            self._validated.clear()
+        self._validated[token_id] = (now_generation, view)
+        return view
 
     def revoke(self, token_id: str) -> None:
         """Revoke one token (its audit id); it fails validation from now on, on every process."""
@@ -169,15 +191,19 @@ class TokenManager:
                         expires_at=view.payload.expires_at.replace(tzinfo=None),
                     )
                 )
+                generation.bump(session)
 
     def _decode_valid(self, session: Session, token_id: str) -> TokenPayload:
         payload = self.format.decode(token_id)
+        self._check_not_revoked(session, payload)
+        return payload
+
+    def _check_not_revoked(self, session: Session, payload: TokenPayload) -> None:
         revoked = session.scalars(
             select(RevokedToken.audit_id).where(RevokedToken.audit_id.in_(payload.audit_ids))
         ).first()
         if revoked is not None:
             raise errors.InvalidToken("The token has been revoked.")
-        return payload
 
     def _view(self, session: Session, token_id: str, payload: TokenPayload) -> TokenView:
         user = session.get(User, payload.user_id)
@@ -235,13 +261,7 @@ class TokenManager:
         leaves it out.
         """
         values = _url_values(view)
-        with self.db.reader() as session:
-            services = session.scalars(
-                select(Service).where(Service.enabled.is_(True)).order_by(Service.type)
-            ).all()
-            endpoints = session.scalars(
-                select(Endpoint).where(Endpoint.enabled.is_(True)).order_by(Endpoint.interface)
-            ).all()
+        services, endpoints = self._registered()
         by_service: dict[str, list[CatalogEndpoint]] = {}
         for e in endpoints:
             url = _fill_url(e.url, values)
@@ -257,6 +277,22 @@ class TokenManager:
             )
             for service in services
         ]
+
+    def _registered(self) -> tuple[Sequence[Service], Sequence[Endpoint]]:
+        """The enabled services and endpoints, cached while the generation holds."""
+        with self.db.reader() as session:
+            now_generation = generation.current(session)
+            cached = self._catalog
+            if cached is not None and cached[0] == now_generation:
+                return cached[1], cached[2]
+            services = session.scalars(
+                select(Service).where(Service.enabled.is_(True)).order_by(Service.type)
+            ).all()
+            endpoints = session.scalars(
+                select(Endpoint).where(Endpoint.enabled.is_(True)).order_by(Endpoint.interface)
+            ).all()
+        self._catalog = (now_generation, services, endpoints)
+        return services, endpoints
 
     def projects_for(self, user_id: str) -> list[tuple[Project, Domain]]:
         """The enabled projects where the user holds any role (GET /v3/auth/projects)."""

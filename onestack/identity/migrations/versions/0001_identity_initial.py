@@ -179,6 +179,12 @@ def upgrade() -> None:
         _extra(),
     )
     op.create_index("ix_identity_credentials_user_id", "identity_credentials", ["user_id"])
+    generation = op.create_table(
+        "identity_generation",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("value", sa.Integer, nullable=False),
+    )
+    op.bulk_insert(generation, [{"id": 1, "value": 0}])
     op.create_table(
         "identity_revoked_tokens",
         sa.Column("audit_id", sa.String(32), primary_key=True),
