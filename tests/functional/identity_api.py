@@ -93,3 +93,11 @@ class IdentityClient:
 
 def admin_client(cloud: CloudProcess) -> IdentityClient:
     return IdentityClient(cloud, admin_token(cloud))
+
+
+def assert_create_refused(api: IdentityClient, collection: str, body: bytes, fragment: str) -> None:
+    """POSTing raw `body` to `collection` is a 400 naming `fragment`, and nothing changes."""
+    before = api.get(collection).json()[collection]
+    response = api.post(collection, content=body, headers={"Content-Type": "application/json"})
+    assert fragment in assert_identity_error(response, 400)["message"]
+    assert api.get(collection).json()[collection] == before

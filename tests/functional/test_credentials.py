@@ -15,6 +15,7 @@ from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
+    assert_create_refused,
     assert_identity_error,
     issue,
     project_scope,
@@ -207,10 +208,7 @@ def test_malformed_create_is_400_and_writes_nothing(
     cloud: CloudProcess, body: bytes, fragment: str
 ) -> None:
     api = admin_client(cloud)
-    before = api.get("credentials").json()["credentials"]
-    response = api.post("credentials", content=body, headers={"Content-Type": "application/json"})
-    assert fragment in assert_identity_error(response, 400)["message"]
-    assert api.get("credentials").json()["credentials"] == before
+    assert_create_refused(api, "credentials", body, fragment)
 
 
 def test_malformed_update_is_400(cloud: CloudProcess) -> None:

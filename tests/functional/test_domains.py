@@ -8,6 +8,7 @@ from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
+    assert_create_refused,
     assert_identity_error,
     issue,
     post_token,
@@ -83,10 +84,7 @@ def test_malformed_create_is_400_and_writes_nothing(
     cloud: CloudProcess, body: bytes, fragment: str
 ) -> None:
     api = admin_client(cloud)
-    before = api.get("domains").json()["domains"]
-    response = api.post("domains", content=body, headers={"Content-Type": "application/json"})
-    assert fragment in assert_identity_error(response, 400)["message"]
-    assert api.get("domains").json()["domains"] == before
+    assert_create_refused(api, "domains", body, fragment)
 
 
 def test_unknown_domain_is_404_and_no_token_is_401(cloud: CloudProcess) -> None:

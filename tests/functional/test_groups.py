@@ -11,6 +11,7 @@ from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
+    assert_create_refused,
     assert_identity_error,
     issue,
     project_scope,
@@ -137,10 +138,7 @@ def test_malformed_create_is_400_and_writes_nothing(
     cloud: CloudProcess, body: bytes, fragment: str
 ) -> None:
     api = admin_client(cloud)
-    before = api.get("groups").json()["groups"]
-    response = api.post("groups", content=body, headers={"Content-Type": "application/json"})
-    assert fragment in assert_identity_error(response, 400)["message"]
-    assert api.get("groups").json()["groups"] == before
+    assert_create_refused(api, "groups", body, fragment)
 
 
 def test_unknown_group_is_404_and_no_token_is_401(cloud: CloudProcess) -> None:

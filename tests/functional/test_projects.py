@@ -12,6 +12,7 @@ from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
+    assert_create_refused,
     assert_identity_error,
     issue,
     password_auth,
@@ -363,10 +364,7 @@ def test_malformed_create_is_400_and_writes_nothing(
     cloud: CloudProcess, body: bytes, fragment: str
 ) -> None:
     api = admin_client(cloud)
-    before = api.get("projects").json()["projects"]
-    response = api.post("projects", content=body, headers={"Content-Type": "application/json"})
-    assert fragment in assert_identity_error(response, 400)["message"]
-    assert api.get("projects").json()["projects"] == before
+    assert_create_refused(api, "projects", body, fragment)
 
 
 @pytest.mark.parametrize(

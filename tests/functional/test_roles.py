@@ -11,6 +11,7 @@ from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
+    assert_create_refused,
     assert_identity_error,
     issue,
     project_scope,
@@ -132,10 +133,7 @@ def test_malformed_role_create_is_400_and_writes_nothing(
     cloud: CloudProcess, body: bytes, fragment: str
 ) -> None:
     api = admin_client(cloud)
-    before = api.get("roles").json()["roles"]
-    response = api.post("roles", content=body, headers={"Content-Type": "application/json"})
-    assert fragment in assert_identity_error(response, 400)["message"]
-    assert api.get("roles").json()["roles"] == before
+    assert_create_refused(api, "roles", body, fragment)
 
 
 def test_implied_role_api_bodies(cloud: CloudProcess) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -64,10 +63,6 @@ def _target(role: Role) -> dict[str, Any]:
     return {"role": {"id": role.role_id, "domain_id": role_domain(role)}}
 
 
-def _known(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(exclude_unset=True)
-
-
 async def list_roles(request: Request) -> Response:
     domain_id = request.query_params.get("domain_id")
     enforce(request, "identity:list_roles", {"domain_id": domain_id})
@@ -78,7 +73,7 @@ async def list_roles(request: Request) -> Response:
 async def create_role(request: Request) -> Response:
     ctx = enforce(request, "identity:create_role")
     body = await parse_body(request, CreateBody)
-    role = manager(request).roles.create(ctx, _known(body.role))
+    role = manager(request).roles.create(ctx, body.role.model_dump(exclude_unset=True))
     return JSONResponse({"role": render(request, role)}, status_code=201)
 
 
@@ -93,7 +88,7 @@ async def update_role(request: Request) -> Response:
     role = roles.get(request.path_params["role_id"])
     ctx = enforce(request, "identity:update_role", _target(role))
     body = await parse_body(request, UpdateBody)
-    updated = roles.update(ctx, role.role_id, _known(body.role))
+    updated = roles.update(ctx, role.role_id, body.role.model_dump(exclude_unset=True))
     return JSONResponse({"role": render(request, updated)})
 
 
