@@ -1,4 +1,4 @@
-"""The `onestack` command: `up`, `status`, `db upgrade` and `policy dump`."""
+"""The `onestack` command: `up`, `serve api`, `status`, `db upgrade`, `policy dump`, `token`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from onestack.common import logs
+from onestack.identity import keys
 from onestack.settings import Settings, load_settings
+
+# Kept past the longest lifetime of what a retired key encrypted, for processes yet to notice.
+KEY_RETIRE_MARGIN_S = 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         public_url=getattr(args, "public_url", None),
+        workers=getattr(args, "workers", None),
     )
     return int(args.handler(settings, args) or 0)
 
@@ -41,11 +46,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="command")
 
-    up = commands.add_parser("up", parents=[common], help="bootstrap if needed and serve the cloud")
-    up.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    up.add_argument("--port", type=int, help="port to listen on (default 5000)")
-    up.add_argument("--public-url", help="base URL published in the catalog")
+    serving = argparse.ArgumentParser(add_help=False, parents=[common])
+    serving.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serving.add_argument("--port", type=int, help="port to listen on (default 5000)")
+    serving.add_argument("--public-url", help="base URL published in the catalog")
+    serving.add_argument("--workers", type=int, help="API worker processes (default 1)")
+
+    up = commands.add_parser(
+        "up", parents=[serving], help="bootstrap if needed and serve the cloud"
+    )
     up.set_defaults(handler=cmd_up)
+
+    serve = commands.add_parser("serve", help="run one part of a scaled-out cloud")
+    serve_commands = serve.add_subparsers(required=True, metavar="part")
+    api = serve_commands.add_parser(
+        "api", parents=[serving], help="the API processes of a controller (no agents)"
+    )
+    api.set_defaults(handler=cmd_up)
 
     status = commands.add_parser("status", parents=[common], help="what runs where, and answers")
     status.set_defaults(handler=cmd_status)
@@ -62,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump.set_defaults(handler=cmd_policy_dump)
+    token = commands.add_parser("token", help="token and credential keys")
+    token_commands = token.add_subparsers(required=True, metavar="action")
+    rotate = token_commands.add_parser(
+        "rotate-keys",
+        parents=[common],
+        help="new primary token and credential keys; tokens still valid stay valid",
+    )
+    rotate.set_defaults(handler=cmd_token_rotate_keys)
     return parser
 
 
@@ -70,19 +95,23 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
     logs.configure(settings.log_level)
     print(f"onestack: state in {settings.state_dir}", flush=True)
-    built = cloud.prepare(settings)
+    result = cloud.setup(settings)
 
     def ready() -> None:
-        print(f"onestack: credentials in {built.bootstrap.credentials_file}", flush=True)
-        print(f"onestack: clouds.yaml at {built.bootstrap.clouds_file}", flush=True)
-        print(f"onestack: export OS_CLIENT_CONFIG_FILE={built.bootstrap.clouds_file}", flush=True)
-        for service, url in built.services.items():
+        print(f"onestack: credentials in {result.credentials_file}", flush=True)
+        print(f"onestack: clouds.yaml at {result.clouds_file}", flush=True)
+        print(f"onestack: export OS_CLIENT_CONFIG_FILE={result.clouds_file}", flush=True)
+        for service, url in cloud.service_urls(settings).items():
             print(f"onestack: {service} at {url}", flush=True)
-        print(f"onestack: up on {settings.base_url} (pid {os.getpid()}); Ctrl-C stops", flush=True)
+        workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+        print(
+            f"onestack: up on {settings.base_url} (pid {os.getpid()}{workers}); Ctrl-C stops",
+            flush=True,
+        )
 
-    cloud.serve(settings, built, ready)
+    status = cloud.run(settings, ready)
     print("onestack: stopped", flush=True)
-    return 0
+    return status
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
@@ -124,6 +153,36 @@ def cmd_policy_dump(settings: Settings, args: argparse.Namespace) -> int:
     output.write_text(text)
     print(f"onestack: defaults written to {output}; overrides go in {override_file(settings)}")
     return 0
+
+
+def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Rotate both key repositories; running processes pick the new keys up by themselves."""
+    from onestack.common.bus import LocalBus, Notifier
+    from onestack.common.db import Database
+    from onestack.identity.manager.credentials import CredentialManager
+
+    # A retired token key must outlive every token it signed: the token lifetime plus a margin.
+    retire_after_s = settings.identity.token_expiration_s + KEY_RETIRE_MARGIN_S
+    tokens = keys.rotate(settings.state_dir / keys.TOKEN_KEYS, retire_after_s)
+    print(f"onestack: token keys: new primary key {tokens.primary}{_retired(tokens)}", flush=True)
+    credentials = keys.rotate(settings.state_dir / keys.CREDENTIAL_KEYS, KEY_RETIRE_MARGIN_S)
+    print(
+        f"onestack: credential keys: new primary key {credentials.primary}{_retired(credentials)}",
+        flush=True,
+    )
+    key_dir = settings.state_dir / keys.CREDENTIAL_KEYS
+    notifier = Notifier(LocalBus(), "identity")
+    db = Database(settings.sqlalchemy_url)
+    manager = CredentialManager(db, notifier, settings.identity, key_dir)
+    count = manager.reencrypt_all()
+    db.dispose()
+    print(f"onestack: {count} credentials re-encrypted with key {credentials.primary}")
+    return 0
+
+
+def _retired(rotation: keys.Rotation) -> str:
+    retired = ", ".join(map(str, rotation.retired)) or "none"
+    return f"; retired: {retired}; kept: {', '.join(map(str, rotation.kept))}"
 
 
 def _pid_alive(pid: int) -> bool:

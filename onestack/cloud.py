@@ -1,7 +1,9 @@
-"""Assembles the cloud in one process: schema, bootstrap, services, and the one-port server.
+"""Assembles the cloud: schema, bootstrap, services, and the one-port server.
 
-`prepare()` does everything before serving and returns the ASGI app; `serve()` runs it under
-uvicorn until SIGINT or SIGTERM. Each service is built from its own public pieces only.
+`setup()` runs once per start (migrations, bootstrap); `assemble()` builds the services and the
+ASGI app in the process that serves them; `run()` serves it under uvicorn until SIGINT or
+SIGTERM, in this process or in several workers (`onestack.workers`). Each service is built from
+its own public pieces only.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +21,21 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
+from onestack import workers
 from onestack.common import migrate
 from onestack.common.bus import JsonLinesSink, LocalBus, Notifier
+from onestack.common.cors import with_cors
 from onestack.common.db import Database
 from onestack.common.http import root_app
+from onestack.common.metrics import Metrics
+from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.bootstrap import BootstrapResult, bootstrap
+from onestack.identity.keys import TOKEN_KEYS, KeyRing
 from onestack.identity.manager import IdentityManager
 from onestack.identity.policy import load_policy
-from onestack.identity.tokens import TokenFormat, load_keys
+from onestack.identity.tokens import TokenFormat
 from onestack.settings import Settings
 
 
@@ -34,24 +43,40 @@ from onestack.settings import Settings
 class Cloud:
     app: ASGIApp
     db: Database
-    bootstrap: BootstrapResult
     services: dict[str, str]
 
 
-def prepare(settings: Settings) -> Cloud:
-    """Create the state dir, migrate the schema, bootstrap identity and build the app."""
+def setup(settings: Settings) -> BootstrapResult:
+    """Create the state dir, migrate the schema and bootstrap identity; once per start."""
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     migrate.upgrade(settings.sqlalchemy_url)
     db = Database(settings.sqlalchemy_url)
-    result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+    try:
+        return bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+    finally:
+        db.dispose()  # workers fork after this; none may inherit an open connection
+
+
+def assemble(settings: Settings) -> Cloud:
+    """Build every service's manager and the one-port app, in the process that serves it."""
+    db = Database(settings.sqlalchemy_url)
     bus = make_bus(settings)
-    token_format = TokenFormat(load_keys(settings.state_dir / "fernet-keys"))
+    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
     manager = IdentityManager(
         db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
     )
-    app = root_app({IDENTITY_PATH: identity_app(manager, load_policy(settings))})
-    services = {"identity": f"{settings.base_url}{IDENTITY_PATH}"}
-    return Cloud(app=app, db=db, bootstrap=result, services=services)
+    metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
+    mounts = {
+        IDENTITY_PATH: identity_app(manager, load_policy(settings)),
+        "/healthcheck": healthcheck_app({"database": db.ping}),
+        "/metrics": metrics_app(metrics),
+    }
+    app = with_cors(root_app(mounts, metrics), settings.cors)
+    return Cloud(app=app, db=db, services=service_urls(settings))
+
+
+def service_urls(settings: Settings) -> dict[str, str]:
+    return {"identity": f"{settings.base_url}{IDENTITY_PATH}"}
 
 
 def make_bus(settings: Settings) -> LocalBus:
@@ -62,8 +87,41 @@ def make_bus(settings: Settings) -> LocalBus:
     return bus
 
 
-def serve(settings: Settings, cloud: Cloud, on_ready: Callable[[], None]) -> None:
-    """Serve until a stop signal; `on_ready()` runs once the port accepts connections."""
+def run(settings: Settings, on_ready: Callable[[], None]) -> int:
+    """Serve the APIs until a stop signal, in this process or in `settings.workers` workers."""
+    if settings.workers == 1:
+        serve(settings, assemble(settings), on_ready)
+        return 0
+    sock = workers.bind(settings.host, settings.port)
+    shutil.rmtree(settings.metrics_dir, ignore_errors=True)  # counts start again with the server
+    settings.metrics_dir.mkdir(parents=True)
+
+    def ready() -> None:
+        write_run_file(settings.run_file, settings, service_urls(settings))
+        on_ready()
+
+    try:
+        return workers.supervise(settings.workers, lambda: _serve_worker(settings, sock), ready)
+    finally:
+        settings.run_file.unlink(missing_ok=True)
+        sock.close()
+
+
+def _serve_worker(settings: Settings, sock: socket.socket) -> None:
+    serve(settings, assemble(settings), on_ready=lambda: None, sock=sock)
+
+
+def serve(
+    settings: Settings,
+    cloud: Cloud,
+    on_ready: Callable[[], None],
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve until a stop signal; `on_ready()` runs once the port accepts connections.
+
+    With `sock` (a worker of several) the socket is already bound and the supervisor keeps
+    the run file; alone, this process binds the port and records itself.
+    """
     config = uvicorn.Config(
         cloud.app,
         host=settings.host,
@@ -76,11 +134,12 @@ def serve(settings: Settings, cloud: Cloud, on_ready: Callable[[], None]) -> Non
     server = uvicorn.Server(config)
 
     async def run() -> None:
-        task = asyncio.create_task(server.serve())
+        task = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
         if server.started:
-            write_run_file(settings.run_file, settings, cloud.services)
+            if sock is None:
+                write_run_file(settings.run_file, settings, cloud.services)
             on_ready()
         await task
 
@@ -91,7 +150,8 @@ def serve(settings: Settings, cloud: Cloud, on_ready: Callable[[], None]) -> Non
     try:
         asyncio.run(run())
     finally:
-        settings.run_file.unlink(missing_ok=True)
+        if sock is None:
+            settings.run_file.unlink(missing_ok=True)
         cloud.db.dispose()
     if not server.started:
         raise SystemExit(f"onestack could not listen on {settings.host}:{settings.port}")

@@ -51,6 +51,16 @@ class BusSettings(BaseModel):
     notifications_file: Path | None = None
 
 
+class CorsSettings(BaseModel):
+    """Cross-origin requests from browsers (`[cors]`); off while no origin is allowed."""
+
+    # Origins allowed to call the APIs from a browser, e.g. ["https://dashboard.example"];
+    # "*" allows any origin.
+    allowed_origins: list[str] = []
+    allow_credentials: bool = False
+    max_age_s: int = Field(3600, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything `onestack` needs to know to run; units are in the names."""
 
@@ -64,8 +74,11 @@ class Settings(BaseSettings):
     public_url: str | None = None
     database_url: str | None = None
     log_level: str = "info"
+    # API processes sharing the port; each has its own caches, all share the database.
+    workers: int = Field(1, ge=1, le=64)
     identity: IdentitySettings = IdentitySettings()
     bus: BusSettings = BusSettings()
+    cors: CorsSettings = CorsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -96,6 +109,11 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where each API worker leaves a snapshot of its request metrics for its siblings."""
+        return self.state_dir / "run" / "metrics"
 
     @property
     def run_file(self) -> Path:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITER_OPTION = "onestack_writer"
 
 
 class Database:
@@ -22,11 +23,18 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(**{WRITER_OPTION: True})
+        self._writers = sessionmaker(writer, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on any error."""
-        with self._sessions.begin() as session:
+        """A session in a transaction: committed on success, rolled back on any error.
+
+        On SQLite the transaction takes the write lock when it begins (BEGIN IMMEDIATE), waiting
+        up to the busy timeout for it: a deferred transaction that reads and then writes fails at
+        once with "database is locked" when another connection committed in between.
+        """
+        with self._writers.begin() as session:
             yield session
 
     @contextmanager
@@ -34,6 +42,11 @@ class Database:
         """A session for reads only; nothing it does is committed."""
         with self._sessions() as session:
             yield session
+
+    def ping(self) -> None:
+        """Raises unless the database answers a trivial query."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -45,10 +58,18 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _tune_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 
+def _begin_sqlite(connection: Connection) -> None:
+    # pysqlite's own transaction handling is off (see _tune_sqlite), so we say how to begin.
+    writer = connection.get_execution_options().get(WRITER_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # no implicit BEGIN: _begin_sqlite emits it
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -9,6 +9,7 @@ and writes one structured log line per request.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onestack.common.errors import OneStackError, error_for_status
+from onestack.common.metrics import Metrics
 
 log = logging.getLogger("onestack.http")
 
@@ -67,9 +69,9 @@ def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Sta
     )
 
 
-def root_app(mounts: dict[str, ASGIApp]) -> ASGIApp:
+def root_app(mounts: dict[str, ASGIApp], metrics: Metrics | None = None) -> ASGIApp:
     """The one-port app: each service under its DevStack path, wrapped for request ids."""
-    return RequestIdMiddleware(PathDispatcher(mounts))
+    return RequestIdMiddleware(PathDispatcher(mounts), metrics)
 
 
 class PathDispatcher:
@@ -96,7 +98,13 @@ class PathDispatcher:
             "root_path": scope.get("root_path", "") + prefix,
             "path": path if path != prefix else prefix + "/",
         }
-        await app(child, receive, send)
+        try:
+            await app(child, receive, send)
+        finally:
+            # What answered, for the request log's metrics: the service and the route template.
+            scope["service"] = prefix[1:]
+            route = child.get("route")
+            scope["route_path"] = getattr(route, "path", None)
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -114,10 +122,12 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class RequestIdMiddleware:
-    """Adds x-openstack-request-id to every response and logs one line per request."""
+    """Adds x-openstack-request-id to every response, logs one line and counts each request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
+        self.pid = os.getpid()  # built in the worker that serves, so each logs its own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,6 +150,12 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                # Unmatched paths share one label, so a scanner cannot grow the series.
+                route = scope.get("route_path") or "unmatched"
+                service = scope.get("service") or "none"
+                self.metrics.observe(service, route, scope["method"], status, seconds)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "request",
@@ -148,6 +164,7 @@ class RequestIdMiddleware:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(seconds * 1000, 2),
+                        "pid": self.pid,
                     },
                 )

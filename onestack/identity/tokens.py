@@ -2,8 +2,8 @@
 
 A token carries who (user id), how (methods), for what (scope), when (issued/expires) and its
 audit ids; everything else (roles, catalog) is looked up at validation, as Keystone does, so a
-removed role takes effect at once. Keys live in `<state_dir>/fernet-keys`, one file each; the
-highest-numbered key signs, every key verifies, so keys can rotate without breaking tokens.
+removed role takes effect at once. Keys live in `<state_dir>/fernet-keys` (see `keys.py`): the
+highest-numbered key signs, every key verifies, so keys rotate without breaking tokens.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import base64
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import msgpack
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
 
-from onestack.common.files import write_private
 from onestack.identity.errors import InvalidToken as InvalidTokenError
+from onestack.identity.keys import KeyRing, StaticKeys
 
 FORMAT_VERSION = 1
 SCOPES = ("unscoped", "project", "domain", "system")
@@ -49,10 +48,8 @@ def new_audit_id() -> str:
 class TokenFormat:
     """Turns payloads into token strings and back; `decode` rejects tampered or expired ones."""
 
-    def __init__(self, keys: list[bytes]) -> None:
-        if not keys:
-            raise ValueError("at least one token key is required")
-        self._fernet = MultiFernet([Fernet(key) for key in keys])
+    def __init__(self, keys: KeyRing | StaticKeys | list[bytes]) -> None:
+        self._keys = StaticKeys(keys) if isinstance(keys, list) else keys
 
     def encode(self, payload: TokenPayload) -> str:
         packed = msgpack.packb(
@@ -67,12 +64,12 @@ class TokenFormat:
                 [_unb64(audit_id) for audit_id in payload.audit_ids],
             ]
         )
-        return self._fernet.encrypt(packed).rstrip(b"=").decode()
+        return self._keys.fernet().encrypt(packed).rstrip(b"=").decode()
 
     def decode(self, token: str, now: datetime | None = None) -> TokenPayload:
         try:
             raw = token.encode("ascii")
-            packed = self._fernet.decrypt(raw + b"=" * (-len(raw) % 4))
+            packed = self._decrypt(raw + b"=" * (-len(raw) % 4))
             fields = msgpack.unpackb(packed)
             payload = _unpack(fields)
         except (InvalidToken, UnicodeError, ValueError, TypeError, IndexError) as exc:
@@ -80,6 +77,15 @@ class TokenFormat:
         if payload.expires_at <= (now or datetime.now(UTC)):
             raise InvalidTokenError("The token has expired.")
         return payload
+
+    def _decrypt(self, token: bytes) -> bytes:
+        try:
+            return self._keys.fernet().decrypt(token)
+        except InvalidToken:
+            # Perhaps signed by a key another process just rotated in, unseen here so far.
+            if not self._keys.refresh():
+                raise
+            return self._keys.fernet().decrypt(token)
 
 
 def _unpack(fields: list) -> TokenPayload:  # type: ignore[type-arg]
@@ -119,13 +125,3 @@ def _unb64(audit_id: str) -> bytes:
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def load_keys(key_dir: Path) -> list[bytes]:
-    """The keys in `key_dir`, newest (highest number) first; creates the first key if none."""
-    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    numbered = sorted((int(p.name), p) for p in key_dir.iterdir() if p.name.isdigit())
-    if not numbered:
-        write_private(key_dir / "1", Fernet.generate_key())
-        numbered = [(1, key_dir / "1")]
-    return [path.read_bytes().strip() for _, path in reversed(numbered)]

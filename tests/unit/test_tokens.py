@@ -6,7 +6,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from onestack.identity.errors import InvalidToken
-from onestack.identity.tokens import TokenFormat, TokenPayload, load_keys, new_audit_id
+from onestack.identity.keys import load_keys
+from onestack.identity.tokens import TokenFormat, TokenPayload, new_audit_id
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
+from onestack.identity import keys
 from onestack.identity.manager.assignments import AssignmentManager
 from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
@@ -63,4 +64,4 @@ class IdentityManager:
         self.roles = RoleManager(*parts)
         self.assignments = AssignmentManager(*parts)
         self.catalog = CatalogManager(*parts)
-        self.credentials = CredentialManager(*parts, key_dir=state_dir / "credential-keys")
+        self.credentials = CredentialManager(*parts, key_dir=state_dir / keys.CREDENTIAL_KEYS)

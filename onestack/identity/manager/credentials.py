@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,9 +26,9 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.errors import BadRequest, Conflict, OneStackError
 from onestack.identity import errors
+from onestack.identity.keys import KeyRing
 from onestack.identity.manager.base import Store
 from onestack.identity.models import Credential, Project, User
-from onestack.identity.tokens import load_keys
 from onestack.settings import IdentitySettings
 
 COLUMNS = frozenset({"user_id", "project_id", "type", "blob"})
@@ -52,25 +52,39 @@ class CredentialManager(Store):
     ) -> None:
         super().__init__(db, notifier, settings)
         self.key_dir = key_dir
-        self._fernet: MultiFernet | None = None
+        self._keys: KeyRing | None = None
 
     @property
-    def fernet(self) -> MultiFernet:
-        if self._fernet is None:
-            self._fernet = MultiFernet([Fernet(key) for key in load_keys(self.key_dir)])
-        return self._fernet
+    def keys(self) -> KeyRing:
+        if self._keys is None:
+            self._keys = KeyRing(self.key_dir)
+        return self._keys
 
     def encrypt(self, blob: str) -> str:
-        return self.fernet.encrypt(blob.encode()).decode()
+        return self.keys.fernet().encrypt(blob.encode()).decode()
 
     def decrypt(self, encrypted: str) -> str:
         try:
-            return self.fernet.decrypt(encrypted.encode()).decode()
+            try:
+                return self.keys.fernet().decrypt(encrypted.encode()).decode()
+            except InvalidToken:
+                if not self.keys.refresh():  # encrypted under a key rotated in elsewhere?
+                    raise
+                return self.keys.fernet().decrypt(encrypted.encode()).decode()
         except InvalidToken as exc:
             # A lost or replaced key repository: nothing the client can fix.
             raise OneStackError(
                 "The credential cannot be decrypted with the current keys."
             ) from exc
+
+    def reencrypt_all(self) -> int:
+        """Encrypt every blob again under the primary key, after a rotation; returns how many."""
+        self.keys.refresh()
+        with self.writing() as session:
+            rows = session.scalars(select(Credential)).all()
+            for row in rows:
+                row.encrypted_blob = self.encrypt(self.decrypt(row.encrypted_blob))
+        return len(rows)
 
     def _view(self, row: Credential) -> CredentialView:
         return CredentialView(

@@ -1,0 +1,91 @@
+"""Several API worker processes on one listening socket: a small pre-fork supervisor.
+
+The parent binds the socket, forks the workers (each builds its own app, database engine and
+caches after the fork, so nothing stateful is shared) and then only supervises: a worker that
+dies is replaced, and SIGTERM or SIGINT stops them all gracefully. The kernel hands each new
+connection to one worker; what workers must agree on (revocations, writes) lives in the
+database, which is what makes several workers safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("onestack.workers")
+
+# A worker that dies sooner than this after its start is failing, not unlucky: stop everything
+# rather than fork it again and again.
+MIN_WORKER_LIFE_S = 2.0
+PR_SET_PDEATHSIG = 1
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket every worker accepts on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=2048, reuse_port=False)
+    sock.set_inheritable(True)
+    return sock
+
+
+def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[], None]) -> int:
+    """Run `count` workers until a stop signal; returns the exit status for the command."""
+    started: dict[int, float] = {}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in started:
+            _signal(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(count):
+        started[_fork(run_worker)] = time.monotonic()
+    on_ready()
+    status = 0
+    while started:
+        pid, code = os.wait()
+        began = started.pop(pid, None)
+        if began is None or stopping:
+            continue
+        log.warning("worker exited", extra={"pid": pid, "status": code})
+        if time.monotonic() - began < MIN_WORKER_LIFE_S:
+            status = 1
+            stop()
+            continue
+        started[_fork(run_worker)] = time.monotonic()
+    return status
+
+
+def _fork(run_worker: Callable[[], None]) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        _die_with_parent()
+        run_worker()
+    except BaseException:  # a worker must never return into the supervisor's loop
+        log.exception("worker failed")
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to stop this worker if the supervisor is killed outright (SIGKILL)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)

@@ -1,0 +1,143 @@
+"""What an operator uses: key rotation, /healthcheck, /metrics and CORS on a running cloud."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+
+from tests.functional.cloud import CloudProcess
+from tests.functional.identity_api import (
+    admin_client,
+    admin_token,
+    issue,
+    project_scope,
+    validate,
+)
+
+ORIGIN = "https://dashboard.example"
+
+
+@pytest.fixture(scope="module")
+def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+    state_dir = tmp_path_factory.mktemp("ops") / "state"
+    env = {"ONESTACK_CORS__ALLOWED_ORIGINS": f'["{ORIGIN}"]', "ONESTACK_WORKERS": "2"}
+    process = CloudProcess(state_dir=state_dir, database_url=backend, env=env)
+    process.start()
+    yield process
+    if process.process is not None:
+        process.stop()
+    assert process.server_errors() == []
+
+
+def rotate(cloud: CloudProcess) -> str:
+    result = subprocess.run(
+        cloud.args("token", "rotate-keys"), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def signed_by_primary(cloud: CloudProcess, token: str) -> bool:
+    key_dir = cloud.state_dir / "fernet-keys"
+    primary = max(int(p.name) for p in key_dir.iterdir() if p.name.isdigit())
+    fernet = Fernet((key_dir / str(primary)).read_bytes().strip())
+    try:
+        fernet.decrypt(token + "=" * (-len(token) % 4))
+    except InvalidToken:
+        return False
+    return True
+
+
+def test_rotating_keys_keeps_tokens_and_credentials_valid(cloud: CloudProcess) -> None:
+    before = issue(cloud, "demo", project_scope("demo"))
+    api = admin_client(cloud)
+    credential = api.post(
+        "/credentials",
+        json={"credential": {"type": "totp", "blob": "sekrit", "user_id": user_id(cloud)}},
+    )
+    assert credential.status_code == 201, credential.text
+
+    output = rotate(cloud)
+    rotate(cloud)
+
+    assert "token keys: new primary key 2" in output
+    assert "1 credentials re-encrypted with key 2" in output
+    assert validate(cloud, before).status_code == 200
+    shown = api.get(f"/credentials/{credential.json()['credential']['id']}")
+    assert shown.status_code == 200 and shown.json()["credential"]["blob"] == "sekrit"
+    # Running workers notice the new primary key within a second and sign with it.
+    deadline = time.monotonic() + 10
+    while not signed_by_primary(cloud, issue(cloud, "demo", project_scope("demo"))):
+        assert time.monotonic() < deadline, "new tokens are not signed with the new key"
+        time.sleep(0.2)
+    assert validate(cloud, before).status_code == 200
+
+
+def user_id(cloud: CloudProcess) -> str:
+    return admin_client(cloud).get("/users", params={"name": "demo"}).json()["users"][0]["id"]
+
+
+def test_healthcheck_answers_ok_without_a_token(cloud: CloudProcess) -> None:
+    plain = httpx.get(f"{cloud.url}/healthcheck", timeout=30)
+    detailed = httpx.get(
+        f"{cloud.url}/healthcheck", headers={"Accept": "application/json"}, timeout=30
+    )
+    head = httpx.head(f"{cloud.url}/healthcheck", timeout=30)
+
+    assert (plain.status_code, plain.text) == (200, "OK")
+    assert detailed.json() == {"status": "OK", "checks": {"database": "OK"}}
+    assert head.status_code == 200
+
+
+def requests_counted(cloud: CloudProcess, route: str, status: int) -> int:
+    text = httpx.get(f"{cloud.url}/metrics", timeout=30).text
+    pattern = rf'onestack_http_requests_total\{{service="identity",route="{re.escape(route)}",'
+    pattern += rf'method="GET",status="{status}"\}} (\d+)'
+    return sum(int(count) for count in re.findall(pattern, text))
+
+
+def test_metrics_count_every_request_of_every_worker(cloud: CloudProcess) -> None:
+    token = admin_token(cloud)
+    before = requests_counted(cloud, "/v3/projects/{project_id}", 404)
+    for _ in range(30):
+        with httpx.Client(timeout=30) as fresh:  # new connections reach both workers
+            fresh.get(
+                f"{cloud.identity_url}/v3/projects/nothing-here", headers={"X-Auth-Token": token}
+            )
+
+    deadline = time.monotonic() + 10
+    while requests_counted(cloud, "/v3/projects/{project_id}", 404) < before + 30:
+        assert time.monotonic() < deadline, "the scrape never counted every request"
+        time.sleep(0.2)
+    text = httpx.get(f"{cloud.url}/metrics", timeout=30).text
+    assert "# TYPE onestack_http_request_duration_seconds histogram" in text
+    assert 'route="/v3/projects/{project_id}",le="+Inf"}' in text
+
+
+def test_cors_preflight_and_response_headers_for_an_allowed_origin(cloud: CloudProcess) -> None:
+    preflight = httpx.options(
+        f"{cloud.identity_url}/v3/auth/tokens",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-auth-token",
+        },
+        timeout=30,
+    )
+    answer = httpx.get(f"{cloud.identity_url}/v3", headers={"Origin": ORIGIN}, timeout=30)
+    stranger = httpx.get(
+        f"{cloud.identity_url}/v3", headers={"Origin": "https://evil.example"}, timeout=30
+    )
+
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    assert "x-auth-token" in preflight.headers["access-control-allow-headers"].lower()
+    assert answer.headers["access-control-allow-origin"] == ORIGIN
+    assert "x-subject-token" in answer.headers["access-control-expose-headers"].lower()
+    assert "access-control-allow-origin" not in stranger.headers
