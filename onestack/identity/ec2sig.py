@@ -112,12 +112,16 @@ def v4_auth(request: SignedRequest) -> V4Auth:
     amz_date = request.header("X-Amz-Date") or request.params.get("X-Amz-Date") or ""
     if terminal != "aws4_request" or not amz_date.startswith(date) or len(date) != 8:
         raise InvalidSignature("the v4 credential scope does not match the request date")
+    signed_headers = tuple(h for h in signed.lower().split(";") if h)
+    if "host" not in signed_headers:
+        # AWS requires it: otherwise a signature could be replayed at another endpoint.
+        raise InvalidSignature("the host header is not signed")
     return V4Auth(
         access=access,
         date=date,
         region=region,
         service=service,
-        signed_headers=tuple(h for h in signed.lower().split(";") if h),
+        signed_headers=signed_headers,
         signature=signature,
         amz_date=amz_date,
         expires_s=expires,

@@ -189,6 +189,14 @@ def test_v2_expires_param() -> None:
         ({"SignatureVersion": "2", "SignatureMethod": "HmacSHA256"}, {}),  # no timestamp
         ({}, {"Authorization": "AWS4-HMAC-SHA256 Credential=x"}),
         ({"X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Expires": "soon"}, {}),
+        (
+            {},
+            {
+                "Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/r/s/aws4_request, "
+                "SignedHeaders=x-amz-date, Signature=00",
+                "X-Amz-Date": "20260101T000000Z",
+            },
+        ),
     ],
 )
 def test_malformed_signing_data_is_refused(params: dict[str, str], headers: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onestack.common.context import RequestContext
 from onestack.common.http import JSONResponse
 from onestack.identity.api import render
 from onestack.identity.api.common import collection, enforce, manager, parse_body, self_link
@@ -86,7 +87,7 @@ def _render(request: Request, credential: Ec2Credential) -> dict[str, Any]:
     }
 
 
-def _enforce(request: Request, action: str) -> tuple[Any, str]:
+def _enforce(request: Request, action: str) -> tuple[RequestContext, str]:
     user_id = request.path_params["user_id"]
     return enforce(request, action, {"credential": {"user_id": user_id}}), user_id
 
