@@ -21,6 +21,7 @@ from onestack.identity.api import (
     common,
     credentials,
     domains,
+    ec2,
     groups,
     projects,
     roles,
@@ -33,6 +34,7 @@ MOUNT_PATH = "/identity"
 
 # Routers whose every route needs a valid X-Auth-Token before anything else is looked at.
 AUTHENTICATED_ROUTERS = (domains, projects, users, groups, roles, assignments, catalog, credentials)
+AUTHENTICATED_ROUTERS += (ec2,)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -58,7 +60,8 @@ def _guard(routes: list[Route]) -> list[Route]:
 def build_app(manager: IdentityManager, policy: Policy) -> Starlette:
     guarded = [route for router in AUTHENTICATED_ROUTERS for route in _guard(router.routes)]
     app = service_app(
-        [*versions.routes, *auth.routes, *users.public_routes, *guarded], render_error
+        [*versions.routes, *auth.routes, *users.public_routes, *ec2.public_routes, *guarded],
+        render_error,
     )
     app.state.manager = manager
     app.state.policy = policy

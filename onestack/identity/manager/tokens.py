@@ -23,6 +23,7 @@ from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
     NamedRef,
     Ref,
+    domain_enabled,
     find_domain,
     find_project,
 )
@@ -141,6 +142,30 @@ class TokenManager:
             )
             token_id = self.format.encode(payload)
             return self._view(session, token_id, payload)
+
+    def issue_for_project(self, user_id: str, project_id: str, method: str) -> TokenView:
+        """A project-scoped token for a user whom `method` (say an EC2 signature) proved.
+
+        The user and their domain must be enabled, the project usable and the user hold a role
+        on it; otherwise AuthFailed / ScopeProjectUnusable / ScopeNotAllowed (all 401).
+        """
+        now = datetime.now(UTC)
+        with self.db.reader() as session:
+            user = session.get(User, user_id)
+            if user is None or not user.enabled or not domain_enabled(session, user.domain_id):
+                raise errors.AuthFailed()
+            request = AuthRequest(methods=(method,), scope="project", scope_ref=Ref(project_id))
+            scope, target_id = self._resolve_scope(session, user_id, request)
+            payload = TokenPayload(
+                user_id=user_id,
+                methods=request.methods,
+                scope=scope,
+                target_id=target_id,
+                issued_at=now,
+                expires_at=now + self.token_ttl,
+                audit_ids=(new_audit_id(),),
+            )
+            return self._view(session, self.format.encode(payload), payload)
 
     def _resolve_scope(
         self, session: Session, user_id: str, request: AuthRequest
