@@ -22,6 +22,7 @@ from onestack.identity.api import (
     credentials,
     domains,
     groups,
+    limits,
     projects,
     roles,
     users,
@@ -32,7 +33,17 @@ from onestack.identity.manager import IdentityManager
 MOUNT_PATH = "/identity"
 
 # Routers whose every route needs a valid X-Auth-Token before anything else is looked at.
-AUTHENTICATED_ROUTERS = (domains, projects, users, groups, roles, assignments, catalog, credentials)
+AUTHENTICATED_ROUTERS = (
+    domains,
+    projects,
+    users,
+    groups,
+    roles,
+    assignments,
+    catalog,
+    credentials,
+    limits,
+)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -15,6 +15,7 @@ from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
 from onestack.identity.manager.domains import DomainManager
 from onestack.identity.manager.groups import GroupManager
+from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
 from onestack.identity.manager.projects import ProjectManager
 from onestack.identity.manager.roles import RoleManager
@@ -64,3 +65,5 @@ class IdentityManager:
         self.assignments = AssignmentManager(*parts)
         self.catalog = CatalogManager(*parts)
         self.credentials = CredentialManager(*parts, key_dir=state_dir / "credential-keys")
+        # Unified limits; also the quota LimitSource other services enforce with.
+        self.limits = LimitManager(*parts)
