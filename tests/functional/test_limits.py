@@ -306,9 +306,16 @@ def test_a_limit_update_changes_only_the_limit_and_description(cloud: CloudProce
     service = _service(api)
     _register(api, service["id"], "nets", 10)
     limit_id = _limit(api, service["id"], "nets", 5, project_id=_project_id(api, "demo"))
-    for change in ({"resource_name": "other"}, {"project_id": "x"}, {"resource_limit": None}):
+    for change in (
+        {"resource_name": "other"},
+        {"project_id": "x"},
+        {"resource_limit": None},
+        {"resource_limit": "6"},
+        {"id": uuid.uuid4().hex, "resource_limit": 6},
+    ):
         refused = api.patch(f"limits/{limit_id}", json={"limit": change})
         assert_identity_error(refused, 400)
+    assert_identity_error(api.patch(f"limits/{limit_id}", json={"resource_limit": 6}), 400)
     assert_identity_error(api.patch(f"limits/{uuid.uuid4().hex}", json={"limit": {}}), 404)
     shown = api.get(f"limits/{limit_id}").json()["limit"]
     assert (shown["resource_name"], shown["resource_limit"]) == ("nets", 5)

@@ -104,10 +104,10 @@ class LimitUpdateBody(Envelope):
     limit: LimitUpdate
 
 
-def _changes(request: Request, model: RegisteredLimitUpdate | LimitUpdate) -> dict[str, Any]:
+def _changes(model: RegisteredLimitUpdate | LimitUpdate, path_id: str) -> dict[str, Any]:
+    """The attributes to change; an id in the body must be the one in the URL."""
     changes = model.model_dump(exclude_unset=True)
     given_id = changes.pop("id", None)
-    path_id = next(iter(request.path_params.values()))
     if given_id is not None and given_id != path_id:
         raise BadRequest(f"The id in the body ({given_id}) does not match the URL ({path_id}).")
     return changes
@@ -158,7 +158,7 @@ async def update_registered_limit(request: Request) -> Response:
     ctx = enforce(request, "identity:update_registered_limit")
     body = await parse_body(request, RegisteredUpdateBody)
     registered_limit_id = request.path_params["registered_limit_id"]
-    changes = _changes(request, body.registered_limit)
+    changes = _changes(body.registered_limit, registered_limit_id)
     row = manager(request).limits.update_registered(ctx, registered_limit_id, changes)
     return JSONResponse({"registered_limit": render_registered(request, row)})
 
@@ -233,8 +233,9 @@ async def show_limit(request: Request) -> Response:
 async def update_limit(request: Request) -> Response:
     ctx = enforce(request, "identity:update_limit")
     body = await parse_body(request, LimitUpdateBody)
-    changes = _changes(request, body.limit)
-    updated = manager(request).limits.update(ctx, request.path_params["limit_id"], changes)
+    limit_id = request.path_params["limit_id"]
+    changes = _changes(body.limit, limit_id)
+    updated = manager(request).limits.update(ctx, limit_id, changes)
     return JSONResponse({"limit": render(request, updated)})
 
 
