@@ -35,7 +35,6 @@ MODEL_NAME = "flat"
 MODEL_DESCRIPTION = (
     "Limit enforcement and validation does not take project hierarchy into consideration."
 )
-UNLIMITED = -1
 # (project, service, region) -> limits; cleared whole when it grows past this.
 EFFECTIVE_CACHE_SIZE = 4096
 REGISTERED_SCOPE = ("service_id", "region_id", "resource_name")
