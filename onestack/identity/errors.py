@@ -1,13 +1,14 @@
 """Identity's domain errors, named as Keystone names them; rendered by `identity.api`.
 
 AuthFailed, InvalidToken, ScopeNotAllowed, ScopeUnusable   401
-ActionForbidden                                             403
+ActionForbidden, NoLimitReference, RegisteredLimitInUse     403
 <Resource>NotFound (DomainNotFound, UserNotFound, ...)      404  "Could not find user: <id>."
+LimitConflict                                               409
 """
 
 from __future__ import annotations
 
-from onestack.common.errors import Forbidden, NotFound, Unauthorized
+from onestack.common.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 
 class AuthFailed(Unauthorized):
@@ -114,3 +115,30 @@ class PasswordSelfServiceDisabled(Forbidden):
         "You cannot change your password at this time due to password policy disallowing "
         "password changes. Please contact your administrator to reset your password."
     )
+
+
+class RegisteredLimitNotFound(ResourceNotFound):
+    kind = "registered limit"
+
+
+class LimitNotFound(ResourceNotFound):
+    kind = "limit"
+
+
+class NoLimitReference(Forbidden):
+    message = "Unable to create a limit that has no corresponding registered limit."
+
+
+class RegisteredLimitInUse(Forbidden):
+    """Limits override it: it cannot go away or change what it limits under them."""
+
+    def __init__(self, registered_limit_id: str) -> None:
+        super().__init__(
+            f"Unable to update or delete registered limit {registered_limit_id} because there "
+            "are project limits associated with it."
+        )
+
+
+class LimitConflict(Conflict):
+    def __init__(self, kind: str, details: str) -> None:
+        super().__init__(f"Conflict occurred attempting to store {kind} - {details}.")

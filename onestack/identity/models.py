@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -184,3 +185,51 @@ class RevokedToken(Base):
     __tablename__ = "identity_revoked_tokens"
     audit_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class RegisteredLimit(Base):
+    """A resource a service limits, with its default per-project limit (-1: unlimited).
+
+    One per (service, region, resource name); the unique index folds a missing region into ''
+    because SQL treats NULLs as distinct."""
+
+    __tablename__ = "identity_registered_limits"
+    __table_args__ = (
+        sa.Index(
+            "ux_identity_registered_limits_scope",
+            "service_id",
+            sa.func.coalesce(sa.text("region_id"), ""),
+            "resource_name",
+            unique=True,
+        ),
+    )
+    registered_limit_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("identity_services.id"), index=True)
+    region_id: Mapped[str | None] = mapped_column(ForeignKey("identity_regions.id"), nullable=True)
+    resource_name: Mapped[str] = mapped_column(String(255))
+    default_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Limit(Base):
+    """A project's (or a domain's) own limit for a registered resource; it names the
+    registered limit, so service, region and resource name come from there."""
+
+    __tablename__ = "identity_limits"
+    __table_args__ = (
+        sa.Index(
+            "ux_identity_limits_scope",
+            "registered_limit_id",
+            sa.func.coalesce(sa.text("project_id"), ""),
+            sa.func.coalesce(sa.text("domain_id"), ""),
+            unique=True,
+        ),
+    )
+    limit_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    registered_limit_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_registered_limits.id"), index=True
+    )
+    project_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    domain_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    resource_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)

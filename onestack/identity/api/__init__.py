@@ -23,6 +23,7 @@ from onestack.identity.api import (
     domains,
     ec2,
     groups,
+    limits,
     projects,
     roles,
     users,
@@ -33,8 +34,18 @@ from onestack.identity.manager import IdentityManager
 MOUNT_PATH = "/identity"
 
 # Routers whose every route needs a valid X-Auth-Token before anything else is looked at.
-AUTHENTICATED_ROUTERS = (domains, projects, users, groups, roles, assignments, catalog, credentials)
-AUTHENTICATED_ROUTERS += (ec2,)
+AUTHENTICATED_ROUTERS = (
+    domains,
+    projects,
+    users,
+    groups,
+    roles,
+    assignments,
+    catalog,
+    credentials,
+    limits,
+    ec2,
+)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -16,6 +16,7 @@ from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
 from onestack.identity.manager.domains import DomainManager
 from onestack.identity.manager.groups import GroupManager
+from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
 from onestack.identity.manager.projects import ProjectManager
 from onestack.identity.manager.roles import RoleManager
@@ -65,3 +66,5 @@ class IdentityManager:
         self.assignments = AssignmentManager(*parts)
         self.catalog = CatalogManager(*parts)
         self.credentials = CredentialManager(*parts, key_dir=state_dir / keys.CREDENTIAL_KEYS)
+        # Unified limits; also the quota LimitSource other services enforce with.
+        self.limits = LimitManager(*parts)

@@ -1,7 +1,7 @@
 """Deleting an identity resource together with everything that hangs off it.
 
 Every delete path goes through these functions, inside the caller's transaction, so no
-assignment, membership, tag or credential outlives what it referred to. Tokens need no
+assignment, membership, tag, credential or limit outlives what it referred to. Tokens need no
 separate revocation: validation re-reads the user, the scope and the roles, so a token that
 depended on a purged row fails at once.
 """
@@ -17,9 +17,11 @@ from onestack.identity.models import (
     Domain,
     Group,
     ImpliedRole,
+    Limit,
     Membership,
     Project,
     ProjectTag,
+    RegisteredLimit,
     Role,
     User,
 )
@@ -42,6 +44,7 @@ def purge_project(session: Session, project_id: str) -> None:
     session.execute(delete(Assignment).where(Assignment.target_id == project_id))
     session.execute(delete(ProjectTag).where(ProjectTag.project_id == project_id))
     session.execute(delete(Credential).where(Credential.project_id == project_id))
+    session.execute(delete(Limit).where(Limit.project_id == project_id))
     session.execute(delete(Project).where(Project.project_id == project_id))
 
 
@@ -69,4 +72,14 @@ def purge_domain(session: Session, domain_id: str) -> None:
     for role_id in list(session.scalars(select(Role.role_id).where(Role.domain_id == domain_id))):
         purge_role(session, role_id)
     session.execute(delete(Assignment).where(Assignment.target_id == domain_id))
+    session.execute(delete(Limit).where(Limit.domain_id == domain_id))
     session.execute(delete(Domain).where(Domain.domain_id == domain_id))
+
+
+def purge_service_limits(session: Session, service_id: str) -> None:
+    """A deleted service's registered limits and every limit that overrides them."""
+    registered = select(RegisteredLimit.registered_limit_id).where(
+        RegisteredLimit.service_id == service_id
+    )
+    session.execute(delete(Limit).where(Limit.registered_limit_id.in_(registered)))
+    session.execute(delete(RegisteredLimit).where(RegisteredLimit.service_id == service_id))

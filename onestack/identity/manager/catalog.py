@@ -4,7 +4,8 @@ Rules kept here, as Keystone's API reference states them: a region's parent must
 and the region tree has no cycles (400); a region with child regions cannot be deleted (409),
 nor one that endpoints use (403); an endpoint names an existing service and region (400), except
 that the legacy `region` attribute creates its region when missing; deleting a service deletes
-its endpoints.
+its endpoints and its registered limits (with the limits that override them); a region that
+registered limits name cannot be deleted (403).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest, Conflict, Forbidden
 from onestack.identity import errors
 from onestack.identity.manager.base import Store
+from onestack.identity.manager.cascade import purge_service_limits
 from onestack.identity.manager.fields import apply_fields
-from onestack.identity.models import Endpoint, Region, Service
+from onestack.identity.models import Endpoint, Region, RegisteredLimit, Service
 
 REGION_COLUMNS = frozenset({"description", "parent_region_id"})
 SERVICE_COLUMNS = frozenset({"type", "name", "description", "enabled"})
@@ -89,6 +91,14 @@ class CatalogManager(Store):
                     f"Unable to delete region {region_id} because it or its child regions "
                     "have associated endpoints."
                 )
+            limited = select(RegisteredLimit.registered_limit_id).where(
+                RegisteredLimit.region_id == region_id
+            )
+            if session.scalars(limited).first() is not None:
+                raise Forbidden(
+                    f"Unable to delete region {region_id} because registered limits name it; "
+                    "delete those registered limits first."
+                )
             children = list(
                 session.scalars(
                     select(Region.region_id)
@@ -152,6 +162,7 @@ class CatalogManager(Store):
                 )
             )
             session.execute(delete(Endpoint).where(Endpoint.service_id == service_id))
+            purge_service_limits(session, service_id)
             session.execute(delete(Service).where(Service.service_id == service_id))
         for endpoint_id in endpoint_ids:
             self.notify(ctx, "endpoint", "deleted", endpoint_id)
