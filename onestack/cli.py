@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         public_url=getattr(args, "public_url", None),
         workers=getattr(args, "workers", None),
     )
+    if getattr(args, "bus_url", None):
+        # Set on the section, not passed in: a nested flag would replace the env's [bus] values.
+        settings.bus.url = args.bus_url
     return int(args.handler(settings, args) or 0)
 
 
@@ -51,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     serving.add_argument("--port", type=int, help="port to listen on (default 5000)")
     serving.add_argument("--public-url", help="base URL published in the catalog")
     serving.add_argument("--workers", type=int, help="API worker processes (default 1)")
+    serving.add_argument(
+        "--bus-url",
+        help="AMQP URL of the message bus, e.g. amqp://guest:guest@127.0.0.1:5672// "
+        "(default: in-process)",
+    )
 
     up = commands.add_parser(
         "up", parents=[serving], help="bootstrap if needed and serve the cloud"
