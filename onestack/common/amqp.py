@@ -19,8 +19,10 @@ import queue
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import amqp.exceptions
 import kombu
 
 from onestack.common.bus import Notification, Subscriber
@@ -52,6 +54,39 @@ def connect(url: str) -> kombu.Connection:
     return kombu.Connection(
         url, connect_timeout=CONNECT_TIMEOUT_S, transport_options={"confirm_publish": True}
     )
+
+
+def ensure_exchange(connection: kombu.Connection, exchange: kombu.Exchange) -> None:
+    """Declare `exchange` unless it exists, however it was declared (a consumer such as
+    Ceilometer may have declared it first with other durability, which a redeclare refuses)."""
+    if not _exists(connection, lambda channel: exchange(channel).declare(passive=True)):
+        exchange(connection.default_channel).declare()
+
+
+def ensure_queue(connection: kombu.Connection, queue: kombu.Queue) -> None:
+    """Declare and bind `queue` unless a queue of that name exists already (same reason)."""
+    if not _exists(connection, lambda channel: queue(channel).queue_declare(passive=True)):
+        ensure_exchange(connection, queue.exchange)
+        queue(connection.default_channel).declare()
+
+
+def _exists(connection: kombu.Connection, check: Callable[[Any], object]) -> bool:
+    """Run a passive declare on a throwaway channel: a missing entity closes that channel."""
+    channel = connection.channel()
+    try:
+        check(channel)
+        return True
+    except amqp.exceptions.NotFound:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()
+
+
+def exchange_for(notification: Notification) -> str:
+    """The exchange of the publishing service (`identity.<host>` -> `keystone`)."""
+    service = str(notification.get("publisher_id", "")).split(".", 1)[0]
+    return SERVICE_EXCHANGES.get(service, DEFAULT_EXCHANGE)
 
 
 def envelope(notification: Notification) -> dict[str, str]:
@@ -110,13 +145,6 @@ class AmqpBus:
             target=self._publish_loop, name="bus-publish", daemon=True
         )
         self._publisher.start()
-
-    def exchange_for(self, notification: Notification) -> str:
-        """The exchange of the publishing service (`identity.<host>` -> `keystone`)."""
-        if self.exchange:
-            return self.exchange
-        service = str(notification.get("publisher_id", "")).split(".", 1)[0]
-        return SERVICE_EXCHANGES.get(service, DEFAULT_EXCHANGE)
 
     def publish(self, notification: Notification) -> None:
         """Queue for the sender thread; when the backlog is full (broker long gone), drop."""
@@ -182,13 +210,15 @@ class AmqpBus:
     def _send(
         self, connection: kombu.Connection, item: Notification, declared: set[tuple[str, str]]
     ) -> None:
-        exchange = self._exchange(self.exchange_for(item))
+        exchange = self._exchange(self.exchange or exchange_for(item))
         routing_key = f"{self.topic}.{str(item['priority']).lower()}"
         if (exchange.name, routing_key) not in declared:
             # As oslo.messaging does: the routing key's own queue keeps what nobody read yet.
-            kombu.Queue(
-                routing_key, exchange, routing_key=routing_key, durable=self.durable
-            ).declare(channel=connection.default_channel)
+            ensure_exchange(connection, exchange)
+            ensure_queue(
+                connection,
+                kombu.Queue(routing_key, exchange, routing_key=routing_key, durable=self.durable),
+            )
             declared.add((exchange.name, routing_key))
         connection.Producer().publish(
             envelope(item),
@@ -202,25 +232,28 @@ class AmqpBus:
 
     def _consume_loop(self) -> None:
         backoff = Backoff(self._abort)
-        exchanges = [self.exchange] if self.exchange else sorted(set(SERVICE_EXCHANGES.values()))
-        bindings = [
-            kombu.binding(self._exchange(name), routing_key=f"{self.topic}.*")
-            for name in [*exchanges, DEFAULT_EXCHANGE]
-        ]
         name = f"onestack-subscriber-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         while not self._abort.is_set():
             try:
                 with connect(self.url) as connection:
-                    subscription = kombu.Queue(
-                        name, bindings=bindings, exclusive=True, auto_delete=True
-                    )
-                    with connection.Consumer(subscription, callbacks=[self._deliver]):
+                    self._subscription(connection, name)
+                    declared = kombu.Queue(name, no_declare=True)
+                    with connection.Consumer(declared, callbacks=[self._deliver]):
                         self._consuming.set()
                         backoff.reset()
                         drain_until(connection, self._abort)
             except Exception as exc:
                 log.warning("message bus subscription lost (%s); reconnecting", exc)
                 backoff.wait()
+
+    def _subscription(self, connection: kombu.Connection, name: str) -> None:
+        """A private queue bound to every service exchange (existing ones as they are)."""
+        exchanges = {self.exchange} if self.exchange else set(SERVICE_EXCHANGES.values())
+        channel = connection.default_channel
+        channel.queue_declare(name, exclusive=True, auto_delete=True)
+        for exchange in sorted(exchanges | {DEFAULT_EXCHANGE}):
+            ensure_exchange(connection, self._exchange(exchange))
+            channel.queue_bind(name, exchange, routing_key=f"{self.topic}.*")
 
     def _deliver(self, body: Any, message: kombu.Message) -> None:
         message.ack()
