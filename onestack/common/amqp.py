@@ -191,10 +191,16 @@ class AmqpBus:
             item = self._pending.get()
             if item is _STOP:
                 break
+            try:
+                # Once per notification: a retry after a lost confirm keeps its `_unique_id`.
+                body = envelope(item)
+            except (TypeError, ValueError):
+                log.exception("notification %s is not JSON; dropped", item["event_type"])
+                continue
             while not self._abort.is_set():
                 try:
                     connection = connection or connect(self.url)
-                    self._send(connection, item, declared)
+                    self._send(connection, item, body, declared)
                     backoff.reset()
                     self._reachable, self._dropping = True, False
                     break
@@ -208,7 +214,11 @@ class AmqpBus:
         _release(connection)
 
     def _send(
-        self, connection: kombu.Connection, item: Notification, declared: set[tuple[str, str]]
+        self,
+        connection: kombu.Connection,
+        item: Notification,
+        body: dict[str, str],
+        declared: set[tuple[str, str]],
     ) -> None:
         exchange = self._exchange(self.exchange or exchange_for(item))
         routing_key = f"{self.topic}.{str(item['priority']).lower()}"
@@ -221,7 +231,7 @@ class AmqpBus:
             )
             declared.add((exchange.name, routing_key))
         connection.Producer().publish(
-            envelope(item),
+            body,
             exchange=exchange,
             routing_key=routing_key,
             serializer="json",
@@ -238,7 +248,9 @@ class AmqpBus:
                 with connect(self.url) as connection:
                     self._subscription(connection, name)
                     declared = kombu.Queue(name, no_declare=True)
-                    with connection.Consumer(declared, callbacks=[self._deliver]):
+                    with connection.Consumer(
+                        declared, callbacks=[self._deliver], on_decode_error=reject_undecodable
+                    ):
                         self._consuming.set()
                         backoff.reset()
                         drain_until(connection, self._abort)
@@ -264,6 +276,12 @@ class AmqpBus:
                     subscriber(notification)
                 except Exception:
                     log.exception("subscriber failed on %s", notification.get("event_type"))
+
+
+def reject_undecodable(message: kombu.Message, exc: Exception) -> None:
+    """A body we cannot decode is dropped, or it would come back after every reconnect."""
+    log.error("dropped an undecodable message (%s, %s)", message.content_type, exc)
+    message.reject()
 
 
 def drain_until(connection: kombu.Connection, stop: threading.Event) -> None:

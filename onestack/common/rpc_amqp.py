@@ -25,6 +25,7 @@ from onestack.common.amqp import (
     Backoff,
     connect,
     drain_until,
+    reject_undecodable,
 )
 from onestack.common.rpc import (
     DEFAULT_TIMEOUT_S,
@@ -91,7 +92,11 @@ class Listener(threading.Thread):
             try:
                 with (
                     connect(self.url) as connection,
-                    connection.Consumer(self.queues, callbacks=[self.on_message]),
+                    connection.Consumer(
+                        self.queues,
+                        callbacks=[self.on_message],
+                        on_decode_error=reject_undecodable,
+                    ),
                 ):
                     self.ready.set()
                     backoff.reset()
@@ -152,6 +157,9 @@ class RpcServer:
         )
 
     def _answer(self, body: Any, reply_to: str | None, correlation_id: str | None) -> None:
+        if not isinstance(body, dict):
+            log.error("dropped an RPC request that is not an object: %r", body)
+            return
         reply = dispatch(self.endpoints, str(body.get("method", "")), body.get("args") or {})
         if reply_to is None:
             if "failure" in reply:
