@@ -28,10 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=getattr(args, "port", None),
         public_url=getattr(args, "public_url", None),
         workers=getattr(args, "workers", None),
+        bus_url=getattr(args, "bus_url", None),
     )
-    if getattr(args, "bus_url", None):
-        # Set on the section, not passed in: a nested flag would replace the env's [bus] values.
-        settings.bus.url = args.bus_url
     return int(args.handler(settings, args) or 0)
 
 

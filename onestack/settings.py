@@ -147,9 +147,14 @@ def _config_file() -> Path:
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings; `overrides` are the command-line flags that were given."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    # Set on the section after the build: a nested init value would replace the whole [bus]
+    # section that the environment and the file filled in.
+    bus_url = given.pop("bus_url", None)
     if "state_dir" in given:
         # The TOML file lives in the state dir, so a flag must be visible to its lookup.
         os.environ["ONESTACK_STATE_DIR"] = str(given["state_dir"])
     settings = Settings(**given)
     settings.state_dir = settings.state_dir.expanduser().resolve()
+    if bus_url is not None:
+        settings.bus.url = bus_url
     return settings
