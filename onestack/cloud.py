@@ -9,6 +9,7 @@ its own public pieces only.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -75,9 +76,7 @@ def assemble(settings: Settings) -> Cloud:
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
-    return Cloud(
-        app=app, db=db, services=service_urls(settings), bus=bus, rpc=make_rpc(settings)
-    )
+    return Cloud(app=app, db=db, services=service_urls(settings), bus=bus, rpc=make_rpc(settings))
 
 
 def service_urls(settings: Settings) -> dict[str, str]:
@@ -90,12 +89,16 @@ def make_bus(settings: Settings) -> Bus:
     if settings.bus.url is not None:
         from onestack.common.amqp import AmqpBus  # kombu costs ~0.1 s to import: only when used
 
+        # The workers of one cloud share one subscription queue, so each notification
+        # reaches one of them (and the notifications file once).
+        cloud_id = hashlib.sha256(str(settings.state_dir).encode()).hexdigest()[:12]
         bus = AmqpBus(
             settings.bus.url,
             topic=settings.bus.notifications_topic,
             exchange=settings.bus.notifications_exchange,
             durable=settings.bus.durable,
             max_pending=settings.bus.max_pending,
+            subscription=f"onestack-subscriber-{socket.gethostname()}-{cloud_id}",
         )
     if settings.bus.notifications_file is not None:
         bus.subscribe("*", JsonLinesSink(settings.bus.notifications_file))

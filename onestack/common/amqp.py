@@ -6,7 +6,8 @@ names its control exchange) with routing key `notifications.<priority>`, in oslo
 listener reads it unchanged; the queue of that routing key is declared too, so nothing is lost
 before the first consumer starts. `publish` only queues: one background thread sends, with
 publisher confirms, reconnecting with backoff; an API request never waits on the broker.
-`subscribe` consumes from a private queue bound to every service exchange.
+`subscribe` consumes from a queue bound to every service exchange; the workers of one cloud
+share it, so each notification reaches one of them.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class AmqpBus:
         exchange: str | None = None,
         durable: bool = True,
         max_pending: int = 10_000,
+        subscription: str | None = None,
     ) -> None:
         self.url = url
         self.topic = topic
@@ -141,6 +143,10 @@ class AmqpBus:
         self._subscribers: list[tuple[str, Subscriber]] = []
         self._consumer: threading.Thread | None = None
         self._consuming = threading.Event()
+        # Processes that name the same subscription share its queue: each message reaches one.
+        self._subscription_name = subscription or (
+            f"onestack-subscriber-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        )
         self._publisher = threading.Thread(
             target=self._publish_loop, name="bus-publish", daemon=True
         )
@@ -242,7 +248,7 @@ class AmqpBus:
 
     def _consume_loop(self) -> None:
         backoff = Backoff(self._abort)
-        name = f"onestack-subscriber-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        name = self._subscription_name
         while not self._abort.is_set():
             try:
                 with connect(self.url) as connection:
@@ -259,10 +265,11 @@ class AmqpBus:
                 backoff.wait()
 
     def _subscription(self, connection: kombu.Connection, name: str) -> None:
-        """A private queue bound to every service exchange (existing ones as they are)."""
+        """Our queue, bound to every service exchange (existing ones as they are); it goes
+        away with its last consumer."""
         exchanges = {self.exchange} if self.exchange else set(SERVICE_EXCHANGES.values())
         channel = connection.default_channel
-        channel.queue_declare(name, exclusive=True, auto_delete=True)
+        channel.queue_declare(name, auto_delete=True)
         for exchange in sorted(exchanges | {DEFAULT_EXCHANGE}):
             ensure_exchange(connection, self._exchange(exchange))
             channel.queue_bind(name, exchange, routing_key=f"{self.topic}.*")

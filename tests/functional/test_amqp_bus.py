@@ -191,6 +191,34 @@ def test_the_notifications_file_is_fed_from_the_broker(amqp_cloud: CloudProcess)
     assert notification["publisher_id"].startswith("identity.")
 
 
+def test_workers_of_one_cloud_write_each_notification_once(
+    broker: kombu.Connection, topic: str, tmp_path: Path
+) -> None:
+    cloud = CloudProcess(
+        state_dir=tmp_path / "state",
+        bus_url=AMQP_URL,
+        env={"ONESTACK_WORKERS": "2", "ONESTACK_BUS__NOTIFICATIONS_TOPIC": topic},
+    )
+    cloud.start()
+    try:
+        first, second = _create_project(cloud), _create_project(cloud)
+
+        def logged(project: dict[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+            def found() -> list[dict[str, Any]]:
+                created = cloud.notifications("identity.project.created")
+                return [n for n in created if n["payload"]["resource_info"] == project["id"]]
+
+            return found
+
+        _wait_for(logged(first), "the first project in the notifications file")
+        # Once the later one is in, a copy of the first through another worker would be too.
+        _wait_for(logged(second), "the second project in the notifications file")
+        assert len(logged(first)()) == 1
+    finally:
+        assert cloud.stop() == 0
+    assert cloud.server_errors() == []
+
+
 @pytest.fixture
 def silent_broker() -> Iterator[str]:
     """An AMQP URL whose port accepts connections and then never says a word."""
