@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=getattr(args, "port", None),
         public_url=getattr(args, "public_url", None),
         workers=getattr(args, "workers", None),
+        bus_url=getattr(args, "bus_url", None),
     )
     return int(args.handler(settings, args) or 0)
 
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     serving.add_argument("--port", type=int, help="port to listen on (default 5000)")
     serving.add_argument("--public-url", help="base URL published in the catalog")
     serving.add_argument("--workers", type=int, help="API worker processes (default 1)")
+    serving.add_argument(
+        "--bus-url",
+        help="AMQP URL of the message bus, e.g. amqp://guest:guest@127.0.0.1:5672// "
+        "(default: in-process)",
+    )
 
     up = commands.add_parser(
         "up", parents=[serving], help="bootstrap if needed and serve the cloud"

@@ -9,6 +9,7 @@ its own public pieces only.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -23,12 +24,13 @@ from starlette.types import ASGIApp
 
 from onestack import workers
 from onestack.common import migrate
-from onestack.common.bus import JsonLinesSink, LocalBus, Notifier
+from onestack.common.bus import Bus, JsonLinesSink, LocalBus, Notifier
 from onestack.common.cors import with_cors
 from onestack.common.db import Database
 from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
+from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.bootstrap import BootstrapResult, bootstrap
@@ -44,6 +46,8 @@ class Cloud:
     app: ASGIApp
     db: Database
     services: dict[str, str]
+    bus: Bus | None = None
+    rpc: Rpc | None = None
 
 
 def setup(settings: Settings) -> BootstrapResult:
@@ -72,19 +76,44 @@ def assemble(settings: Settings) -> Cloud:
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
-    return Cloud(app=app, db=db, services=service_urls(settings))
+    return Cloud(app=app, db=db, services=service_urls(settings), bus=bus, rpc=make_rpc(settings))
 
 
 def service_urls(settings: Settings) -> dict[str, str]:
     return {"identity": f"{settings.base_url}{IDENTITY_PATH}"}
 
 
-def make_bus(settings: Settings) -> LocalBus:
-    """The in-process bus, with the notifications file as a subscriber when configured."""
-    bus = LocalBus()
+def make_bus(settings: Settings) -> Bus:
+    """In-process, or AMQP when `[bus] url` is set; the notifications file subscribes to it."""
+    bus: Bus = LocalBus()
+    if settings.bus.url is not None:
+        from onestack.common.amqp import AmqpBus  # kombu costs ~0.1 s to import: only when used
+
+        # The workers of one cloud share one subscription queue, so each notification
+        # reaches one of them (and the notifications file once).
+        cloud_id = hashlib.sha256(str(settings.state_dir).encode()).hexdigest()[:12]
+        bus = AmqpBus(
+            settings.bus.url,
+            topic=settings.bus.notifications_topic,
+            exchange=settings.bus.notifications_exchange,
+            durable=settings.bus.durable,
+            max_pending=settings.bus.max_pending,
+            subscription=f"onestack-subscriber-{socket.gethostname()}-{cloud_id}",
+        )
     if settings.bus.notifications_file is not None:
         bus.subscribe("*", JsonLinesSink(settings.bus.notifications_file))
     return bus
+
+
+def make_rpc(settings: Settings) -> Rpc:
+    """RPC between services and agents: in-process, or AMQP when `[bus] url` is set."""
+    if settings.bus.url is None:
+        return LocalRpc(timeout_s=settings.bus.rpc_timeout_s)
+    from onestack.common.rpc_amqp import AmqpRpc
+
+    return AmqpRpc(
+        settings.bus.url, exchange=settings.bus.rpc_exchange, timeout_s=settings.bus.rpc_timeout_s
+    )
 
 
 def run(settings: Settings, on_ready: Callable[[], None]) -> int:
@@ -152,6 +181,9 @@ def serve(
     finally:
         if sock is None:
             settings.run_file.unlink(missing_ok=True)
+        for part in (cloud.rpc, cloud.bus):
+            if part is not None:
+                part.close()
         cloud.db.dispose()
     if not server.started:
         raise SystemExit(f"onestack could not listen on {settings.host}:{settings.port}")

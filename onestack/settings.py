@@ -45,10 +45,25 @@ class IdentitySettings(BaseModel):
 
 
 class BusSettings(BaseModel):
-    """The message bus (`[bus]`): in-process for now."""
+    """The message bus (`[bus]`): in-process, or AMQP (RabbitMQ) when `url` is set."""
 
     # When set, every notification is also appended to this file as one JSON line.
     notifications_file: Path | None = None
+    # amqp://user:password@host:5672/vhost; None keeps notifications and RPC in-process.
+    url: str | None = None
+    # Notifications go to a topic exchange with routing key `<topic>.<priority>`, as
+    # oslo.messaging sends them; the exchange is the service's upstream control exchange
+    # (identity -> keystone) unless one exchange is named here for every service.
+    notifications_topic: str = "notifications"
+    notifications_exchange: str | None = None
+    # RPC requests go to this topic exchange, routing key `<agent>` or `<agent>.<host>`.
+    rpc_exchange: str = "onestack"
+    rpc_timeout_s: float = Field(60, gt=0)
+    # Durable exchanges and notification queues, persistent notifications (a consumer such as
+    # Ceilometer must then declare them durable too: oslo's amqp_durable_queues = true).
+    durable: bool = True
+    # Notifications waiting for the broker; beyond this (a long outage) new ones are dropped.
+    max_pending: int = Field(10_000, gt=0)
 
 
 class CorsSettings(BaseModel):
@@ -132,9 +147,14 @@ def _config_file() -> Path:
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings; `overrides` are the command-line flags that were given."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    # Set on the section after the build: a nested init value would replace the whole [bus]
+    # section that the environment and the file filled in.
+    bus_url = given.pop("bus_url", None)
     if "state_dir" in given:
         # The TOML file lives in the state dir, so a flag must be visible to its lookup.
         os.environ["ONESTACK_STATE_DIR"] = str(given["state_dir"])
     settings = Settings(**given)
     settings.state_dir = settings.state_dir.expanduser().resolve()
+    if bus_url is not None:
+        settings.bus.url = bus_url
     return settings

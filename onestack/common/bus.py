@@ -5,7 +5,7 @@ pattern (fnmatch style, `identity.*`) matches the event type. A subscriber that 
 and never breaks the publisher. `Notifier` wraps a bus with a publisher id and builds
 OpenStack's notification envelope (message_id, publisher_id, event_type, priority, payload,
 timestamp). `JsonLinesSink` appends every notification to a file (an audit trail, and what
-tests read back).
+tests read back). `common.amqp.AmqpBus` is the same interface over RabbitMQ.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class Bus(Protocol):
 
     def subscribe(self, pattern: str, subscriber: Subscriber) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class LocalBus:
     """In-process delivery; the default for `onestack up`."""
@@ -49,6 +51,9 @@ class LocalBus:
                     subscriber(notification)
                 except Exception:
                     log.exception("subscriber failed on %s", notification["event_type"])
+
+    def close(self) -> None:
+        """Nothing to release: delivery happened during `publish`."""
 
 
 class Notifier:

@@ -37,6 +37,8 @@ class CloudProcess:
     log: TextIO | None = None
     # Extra environment for `onestack up` (e.g. ONESTACK_IDENTITY__LOCKOUT_FAILURE_ATTEMPTS).
     env: dict[str, str] = field(default_factory=dict)
+    # `onestack up --bus-url`: notifications and RPC over AMQP instead of in-process.
+    bus_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -71,7 +73,7 @@ class CloudProcess:
     def start(self) -> None:
         self.log = (self.state_dir.parent / "onestack.log").open("a")
         self.process = subprocess.Popen(
-            [*self.args("up"), "--port", str(self.port)],
+            [*self.args("up"), "--port", str(self.port), *self.bus_args()],
             env={
                 **os.environ,
                 **self.env,
@@ -82,6 +84,9 @@ class CloudProcess:
             text=True,
         )
         self.wait_until_answering()
+
+    def bus_args(self) -> list[str]:
+        return ["--bus-url", self.bus_url] if self.bus_url else []
 
     def wait_until_answering(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
