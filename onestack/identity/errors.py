@@ -1,13 +1,15 @@
 """Identity's domain errors, named as Keystone names them; rendered by `identity.api`.
 
 AuthFailed, InvalidToken, ScopeNotAllowed, ScopeUnusable   401
+ApplicationCredentialAuthError                              401
+ApplicationCredentialValidationError                        400
 ActionForbidden                                             403
 <Resource>NotFound (DomainNotFound, UserNotFound, ...)      404  "Could not find user: <id>."
 """
 
 from __future__ import annotations
 
-from onestack.common.errors import Forbidden, NotFound, Unauthorized
+from onestack.common.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
 
 class AuthFailed(Unauthorized):
@@ -114,3 +116,19 @@ class PasswordSelfServiceDisabled(Forbidden):
         "You cannot change your password at this time due to password policy disallowing "
         "password changes. Please contact your administrator to reset your password."
     )
+
+
+class ApplicationCredentialNotFound(ResourceNotFound):
+    kind = "application credential"
+
+
+class ApplicationCredentialAuthError(Unauthorized):
+    """Logging in with an application credential failed (unknown, wrong secret, expired)."""
+
+    def __init__(self, detail: str = "Invalid application credential.") -> None:
+        super().__init__(f"Error authenticating with application credential: {detail}")
+
+
+class ApplicationCredentialValidationError(BadRequest):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Invalid application credential: {detail}")

@@ -1,8 +1,9 @@
 """The token format: non-persistent, authenticated and encrypted (Fernet over msgpack).
 
-A token carries who (user id), how (methods), for what (scope), when (issued/expires) and its
-audit ids, and the application credential it was obtained with, if any; everything else (roles, catalog) is looked up at validation, as Keystone does, so a
-removed role takes effect at once. Keys live in `<state_dir>/fernet-keys`, one file each; the
+A token carries who (user id), how (methods), for what (scope), when (issued/expires), its
+audit ids and the application credential it was obtained with, if any; everything else
+(roles, catalog) is looked up at validation, as Keystone does, so a removed role takes effect
+at once. Keys live in `<state_dir>/fernet-keys`, one file each; the
 highest-numbered key signs, every key verifies, so keys can rotate without breaking tokens.
 """
 

@@ -15,6 +15,7 @@ from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
 from onestack.identity.api import (
+    application_credentials,
     assignments,
     auth,
     catalog,
@@ -32,7 +33,17 @@ from onestack.identity.manager import IdentityManager
 MOUNT_PATH = "/identity"
 
 # Routers whose every route needs a valid X-Auth-Token before anything else is looked at.
-AUTHENTICATED_ROUTERS = (domains, projects, users, groups, roles, assignments, catalog, credentials)
+AUTHENTICATED_ROUTERS = (
+    domains,
+    projects,
+    users,
+    groups,
+    roles,
+    assignments,
+    catalog,
+    credentials,
+    application_credentials,
+)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

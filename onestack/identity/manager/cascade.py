@@ -1,17 +1,20 @@
 """Deleting an identity resource together with everything that hangs off it.
 
 Every delete path goes through these functions, inside the caller's transaction, so no
-assignment, membership, tag or credential outlives what it referred to. Tokens need no
-separate revocation: validation re-reads the user, the scope and the roles, so a token that
-depended on a purged row fails at once.
+assignment, membership, tag, credential or application credential outlives what it referred
+to. Tokens need no separate revocation: validation re-reads the user, the scope, the roles and
+the application credential, so a token that depended on a purged row fails at once.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
+from onestack.identity.manager.app_credentials import purge_app_creds
 from onestack.identity.models import (
+    ApplicationCredential,
+    ApplicationCredentialRole,
     Assignment,
     Credential,
     Domain,
@@ -29,6 +32,7 @@ def purge_user(session: Session, user_id: str) -> None:
     session.execute(delete(Assignment).where(Assignment.actor_id == user_id))
     session.execute(delete(Membership).where(Membership.user_id == user_id))
     session.execute(delete(Credential).where(Credential.user_id == user_id))
+    _purge_app_creds_where(session, ApplicationCredential.user_id == user_id)
     session.execute(delete(User).where(User.user_id == user_id))
 
 
@@ -42,11 +46,15 @@ def purge_project(session: Session, project_id: str) -> None:
     session.execute(delete(Assignment).where(Assignment.target_id == project_id))
     session.execute(delete(ProjectTag).where(ProjectTag.project_id == project_id))
     session.execute(delete(Credential).where(Credential.project_id == project_id))
+    _purge_app_creds_where(session, ApplicationCredential.project_id == project_id)
     session.execute(delete(Project).where(Project.project_id == project_id))
 
 
 def purge_role(session: Session, role_id: str) -> None:
     session.execute(delete(Assignment).where(Assignment.role_id == role_id))
+    session.execute(
+        delete(ApplicationCredentialRole).where(ApplicationCredentialRole.role_id == role_id)
+    )
     session.execute(
         delete(ImpliedRole).where(
             or_(ImpliedRole.prior_role_id == role_id, ImpliedRole.implied_role_id == role_id)
@@ -70,3 +78,8 @@ def purge_domain(session: Session, domain_id: str) -> None:
         purge_role(session, role_id)
     session.execute(delete(Assignment).where(Assignment.target_id == domain_id))
     session.execute(delete(Domain).where(Domain.domain_id == domain_id))
+
+
+def _purge_app_creds_where(session: Session, condition: ColumnElement[bool]) -> None:
+    found = session.scalars(select(ApplicationCredential.app_cred_id).where(condition))
+    purge_app_creds(session, list(found))
