@@ -122,6 +122,10 @@ class ApplicationCredentialNotFound(ResourceNotFound):
     kind = "application credential"
 
 
+class AccessRuleNotFound(ResourceNotFound):
+    kind = "access rule"
+
+
 class ApplicationCredentialAuthError(Unauthorized):
     """Logging in with an application credential failed (unknown, wrong secret, expired)."""
 

@@ -188,7 +188,7 @@ class RevokedToken(Base):
 
 class ApplicationCredential(Base):
     """A user's delegation of (some of) their roles on one project to an application; only the
-    secret's hash is kept. `access_rules` are stored and shown, not yet enforced."""
+    secret's hash is kept."""
 
     __tablename__ = "identity_application_credentials"
     __table_args__ = (UniqueConstraint("user_id", "name"),)
@@ -203,7 +203,6 @@ class ApplicationCredential(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     unrestricted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    access_rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class ApplicationCredentialRole(Base):
@@ -215,4 +214,32 @@ class ApplicationCredentialRole(Base):
     )
     role_id: Mapped[str] = mapped_column(
         ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class AccessRule(Base):
+    """A request (service, method, path) a user's application credentials may be limited to;
+    kept per user and shared by the credentials that name it. Stored and shown, not yet
+    enforced by the other services."""
+
+    __tablename__ = "identity_access_rules"
+    __table_args__ = (UniqueConstraint("user_id", "service", "method", "path"),)
+    access_rule_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(255))
+
+
+class ApplicationCredentialAccessRule(Base):
+    """One access rule an application credential is limited to."""
+
+    __tablename__ = "identity_application_credential_access_rules"
+    app_cred_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_application_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    access_rule_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_access_rules.id"), primary_key=True, index=True
     )

@@ -457,6 +457,54 @@ def test_expiry_in_the_past_is_refused(person: Person) -> None:
     assert api.get(person.collection).json()["application_credentials"] == []
 
 
+# -- access rules ------------------------------------------------------------------------
+
+RULE = {"service": "compute", "method": "GET", "path": "/v2.1/servers"}
+
+
+def test_access_rules_are_the_users_and_shared_between_credentials(
+    cloud: CloudProcess, person: Person
+) -> None:
+    api = person.api()
+    first = person.create(api, access_rules=[RULE])
+    rule_id = first["access_rules"][0]["id"]
+    again = person.create(api, access_rules=[dict(RULE)])  # identical: the same rule
+    by_id = person.create(api, access_rules=[{"id": rule_id}])
+    assert again["access_rules"][0]["id"] == by_id["access_rules"][0]["id"] == rule_id
+    rules = api.get(f"users/{person.user_id}/access_rules").json()["access_rules"]
+    assert [(r["id"], r["service"], r["method"], r["path"]) for r in rules] == [
+        (rule_id, "compute", "GET", "/v2.1/servers")
+    ]
+    filtered = api.get(f"users/{person.user_id}/access_rules", params={"service": "image"})
+    assert filtered.json()["access_rules"] == []
+    shown = api.get(f"users/{person.user_id}/access_rules/{rule_id}").json()["access_rule"]
+    assert shown["path"] == "/v2.1/servers" and shown["links"]["self"].endswith(rule_id)
+
+
+def test_an_access_rule_in_use_cannot_be_deleted(cloud: CloudProcess, person: Person) -> None:
+    api = person.api()
+    credential = person.create(api, access_rules=[RULE])
+    rule = f"users/{person.user_id}/access_rules/{credential['access_rules'][0]['id']}"
+    assert_identity_error(api.delete(rule), 403)
+    assert api.delete(f"{person.collection}/{credential['id']}").status_code == 204
+    assert api.get(rule).status_code == 200  # a rule outlives the credentials naming it
+    assert api.delete(rule).status_code == 204
+    assert_identity_error(api.get(rule), 404)
+
+
+def test_access_rules_of_others_are_hidden(cloud: CloudProcess, person: Person) -> None:
+    credential = person.create(access_rules=[RULE])
+    stranger = _other_person(cloud)
+    api = stranger.api()
+    assert_identity_error(api.get(f"users/{person.user_id}/access_rules"), 403)
+    unknown = api.post(
+        stranger.collection,
+        json={"application_credential": {"name": "x", "access_rules": credential["access_rules"]}},
+    )
+    assert_identity_error(unknown, 404)  # someone else's rule id is no rule of theirs
+    assert api.get(stranger.collection).json()["application_credentials"] == []
+
+
 # -- bad input and notifications ---------------------------------------------------------
 
 MALFORMED: list[tuple[bytes, str]] = [
@@ -480,6 +528,10 @@ MALFORMED: list[tuple[bytes, str]] = [
     (
         b'{"application_credential": {"name": "a", "access_rules": '
         b'[{"service": "compute", "method": "GET", "path": "no-slash"}]}}',
+        "access_rules",
+    ),
+    (
+        b'{"application_credential": {"name": "a", "access_rules": [{"service": "compute"}]}}',
         "access_rules",
     ),
 ]

@@ -1,8 +1,8 @@
-"""/v3/users/{user_id}/application_credentials: a user's application credentials.
+"""/v3/users/{user_id}/application_credentials and /v3/users/{user_id}/access_rules.
 
-Only the user themselves, with a project-scoped token, creates one (for that project); a token
-obtained with a restricted application credential may neither create nor delete one. The
-cloud admin may read and delete anyone's.
+Only the user themselves, with a project-scoped token, creates a credential (for that project);
+a token obtained with a restricted application credential may neither create nor delete one.
+The cloud admin may read and delete anyone's credentials and access rules.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from onestack.identity.api.common import caller, collection, enforce, manager, p
 from onestack.identity.api.common import self_link as link
 from onestack.identity.api.fields import Description, Envelope, Id, Name
 from onestack.identity.manager import TokenView
+from onestack.identity.manager.access_rules import AccessRuleRequest, AccessRuleView
 from onestack.identity.manager.app_credentials import AppCredCreate, AppCredView, RoleRequest
 
 Secret = Annotated[str, StringConstraints(max_length=4096, strict=True)]
@@ -42,9 +43,21 @@ class RoleRef(Envelope):
 
 
 class AccessRule(Envelope):
-    path: RulePath
-    method: Literal["POST", "GET", "HEAD", "PATCH", "PUT", "DELETE"]
-    service: Id
+    """An existing rule by id, or a rule by its three parts."""
+
+    id: Id | None = None
+    path: RulePath | None = None
+    method: Literal["POST", "GET", "HEAD", "PATCH", "PUT", "DELETE"] | None = None
+    service: Id | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> AccessRule:
+        if self.id is None and None in (self.path, self.method, self.service):
+            raise ValueError("an access rule needs an id, or a service, a method and a path")
+        return self
+
+    def to_request(self) -> AccessRuleRequest:
+        return AccessRuleRequest(self.id, self.service, self.method, self.path)
 
 
 class AppCredFields(Envelope):
@@ -85,7 +98,7 @@ def _to_create(fields: AppCredFields) -> AppCredCreate:
         expires_at=_expiry(fields.expires_at),
         roles=tuple(RoleRequest(role_id=r.id, name=r.name) for r in fields.roles or ()),
         unrestricted=bool(fields.unrestricted),
-        access_rules=tuple(rule.model_dump() for rule in fields.access_rules or ()),
+        access_rules=tuple(rule.to_request() for rule in fields.access_rules or ()),
     )
 
 
@@ -171,12 +184,48 @@ async def delete_app_cred(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def render_rule(request: Request, rule: AccessRuleView) -> dict[str, Any]:
+    return {
+        **rule.as_dict(),
+        "links": link(request, f"users/{rule.user_id}/access_rules/{rule.access_rule_id}"),
+    }
+
+
+async def list_access_rules(request: Request) -> Response:
+    user_id = request.path_params["user_id"]
+    enforce(request, "identity:list_access_rules", _target(user_id))
+    query = request.query_params
+    found = manager(request).access_rules.list(
+        user_id, service=query.get("service"), method=query.get("method"), path=query.get("path")
+    )
+    return collection(request, "access_rules", (render_rule(request, r) for r in found))
+
+
+async def show_access_rule(request: Request) -> Response:
+    user_id = request.path_params["user_id"]
+    enforce(request, "identity:get_access_rule", _target(user_id))
+    rule = manager(request).access_rules.get(user_id, request.path_params["access_rule_id"])
+    return JSONResponse({"access_rule": render_rule(request, rule)})
+
+
+async def delete_access_rule(request: Request) -> Response:
+    user_id = request.path_params["user_id"]
+    ctx = enforce(request, "identity:delete_access_rule", _target(user_id))
+    manager(request).access_rules.delete(ctx, user_id, request.path_params["access_rule_id"])
+    return Response(status_code=204)
+
+
 COLLECTION = "/v3/users/{user_id}/application_credentials"
 MEMBER = COLLECTION + "/{application_credential_id}"
+RULES = "/v3/users/{user_id}/access_rules"
+RULE = RULES + "/{access_rule_id}"
 
 routes = [
     Route(COLLECTION, list_app_creds, methods=["GET"]),
     Route(COLLECTION, create_app_cred, methods=["POST"]),
     Route(MEMBER, show_app_cred, methods=["GET"]),
     Route(MEMBER, delete_app_cred, methods=["DELETE"]),
+    Route(RULES, list_access_rules, methods=["GET"]),
+    Route(RULE, show_access_rule, methods=["GET"]),
+    Route(RULE, delete_access_rule, methods=["DELETE"]),
 ]

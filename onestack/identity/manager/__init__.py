@@ -10,6 +10,7 @@ from pathlib import Path
 
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
+from onestack.identity.manager.access_rules import AccessRuleManager
 from onestack.identity.manager.app_credentials import ApplicationCredentialManager
 from onestack.identity.manager.assignments import AssignmentManager
 from onestack.identity.manager.catalog import CatalogManager
@@ -66,3 +67,4 @@ class IdentityManager:
         self.catalog = CatalogManager(*parts)
         self.credentials = CredentialManager(*parts, key_dir=state_dir / "credential-keys")
         self.app_credentials = ApplicationCredentialManager(*parts)
+        self.access_rules = AccessRuleManager(*parts)

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import Conflict
 from onestack.identity import errors
+from onestack.identity.manager.access_rules import AccessRuleRequest, resolve_rules, rules_of
 from onestack.identity.manager.base import Store
 from onestack.identity.manager.login import utcnow
 from onestack.identity.manager.lookup import NamedRef, Ref, domain_enabled, find_user
 from onestack.identity.models import (
     GLOBAL_ROLE_DOMAIN,
     ApplicationCredential,
+    ApplicationCredentialAccessRule,
     ApplicationCredentialRole,
     Role,
 )
@@ -52,7 +54,7 @@ class AppCredCreate:
     expires_at: datetime | None = None  # naive UTC
     roles: tuple[RoleRequest, ...] = ()
     unrestricted: bool = False
-    access_rules: tuple[dict[str, str], ...] = ()
+    access_rules: tuple[AccessRuleRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,6 @@ class ApplicationCredentialManager(Store):
             expires_at=request.expires_at,
             unrestricted=request.unrestricted,
             created_at=utcnow(),
-            access_rules=[{**rule, "id": uuid.uuid4().hex} for rule in request.access_rules],
         )
         conflict = f"Duplicate Entry: an application credential named {request.name} exists."
         with self.writing(conflict) as session:
@@ -126,12 +127,20 @@ class ApplicationCredentialManager(Store):
             ).first():
                 raise Conflict(conflict)
             session.add(row)
-            session.flush()  # the credential row first: the role rows point at it
+            session.flush()  # the credential row first: the role and rule rows point at it
             session.add_all(
                 ApplicationCredentialRole(app_cred_id=row.app_cred_id, role_id=role.ref_id)
                 for role in roles
             )
-            view = _view(row, roles)
+            rules = resolve_rules(session, user_id, request.access_rules)
+            session.add_all(
+                ApplicationCredentialAccessRule(
+                    app_cred_id=row.app_cred_id, access_rule_id=rule.access_rule_id
+                )
+                for rule in rules
+            )
+            session.flush()
+            view = _view(session, row, roles)
         self.notify(ctx, "application_credential", "created", row.app_cred_id)
         return AppCredView(**{**view.__dict__, "secret": secret})
 
@@ -141,12 +150,12 @@ class ApplicationCredentialManager(Store):
             query = query.where(ApplicationCredential.name == name)
         with self.db.reader() as session:
             rows = session.scalars(query.order_by(ApplicationCredential.name))
-            return [_view(row, roles_of(session, row.app_cred_id)) for row in rows]
+            return [_view(session, row, roles_of(session, row.app_cred_id)) for row in rows]
 
     def get(self, user_id: str, app_cred_id: str) -> AppCredView:
         with self.db.reader() as session:
             row = _owned(session, user_id, app_cred_id)
-            return _view(row, roles_of(session, row.app_cred_id))
+            return _view(session, row, roles_of(session, row.app_cred_id))
 
     def delete(self, ctx: RequestContext, user_id: str, app_cred_id: str) -> None:
         with self.writing() as session:
@@ -162,7 +171,7 @@ def _owned(session: Session, user_id: str, app_cred_id: str) -> ApplicationCrede
     return row
 
 
-def _view(row: ApplicationCredential, roles: Iterable[NamedRef]) -> AppCredView:
+def _view(session: Session, row: ApplicationCredential, roles: Iterable[NamedRef]) -> AppCredView:
     return AppCredView(
         app_cred_id=row.app_cred_id,
         name=row.name,
@@ -172,7 +181,7 @@ def _view(row: ApplicationCredential, roles: Iterable[NamedRef]) -> AppCredView:
         expires_at=row.expires_at,
         unrestricted=row.unrestricted,
         roles=tuple(roles),
-        access_rules=tuple(dict(rule) for rule in row.access_rules or ()),
+        access_rules=tuple(rule.as_dict() for rule in rules_of(session, row.app_cred_id)),
     )
 
 
@@ -215,9 +224,15 @@ def roles_of(session: Session, app_cred_id: str) -> tuple[NamedRef, ...]:
 
 
 def purge_app_creds(session: Session, app_cred_ids: Sequence[str]) -> None:
-    """Delete the credentials and their role rows, inside the caller's transaction."""
+    """Delete the credentials and their role and rule links, inside the caller's transaction;
+    the access rules themselves stay with their user."""
     if not app_cred_ids:
         return
+    session.execute(
+        delete(ApplicationCredentialAccessRule).where(
+            ApplicationCredentialAccessRule.app_cred_id.in_(app_cred_ids)
+        )
+    )
     session.execute(
         delete(ApplicationCredentialRole).where(
             ApplicationCredentialRole.app_cred_id.in_(app_cred_ids)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
+from onestack.identity.manager.access_rules import purge_user_rules
 from onestack.identity.manager.app_credentials import purge_app_creds
 from onestack.identity.models import (
     ApplicationCredential,
@@ -33,6 +34,7 @@ def purge_user(session: Session, user_id: str) -> None:
     session.execute(delete(Membership).where(Membership.user_id == user_id))
     session.execute(delete(Credential).where(Credential.user_id == user_id))
     _purge_app_creds_where(session, ApplicationCredential.user_id == user_id)
+    purge_user_rules(session, user_id)
     session.execute(delete(User).where(User.user_id == user_id))
 
 

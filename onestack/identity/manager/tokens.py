@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from onestack.common.db import Database
 from onestack.identity import errors
 from onestack.identity.manager import generation
+from onestack.identity.manager.access_rules import rules_of
 from onestack.identity.manager.app_credentials import (
     AppCredLogin,
     check_app_cred_login,
@@ -287,7 +288,7 @@ class TokenManager:
                 ref_id=credential.app_cred_id,
                 name=credential.name,
                 unrestricted=credential.unrestricted,
-                access_rules=tuple(dict(rule) for rule in credential.access_rules or ()),
+                access_rules=tuple(r.as_dict() for r in rules_of(session, payload.app_cred_id)),
             )
         if not roles:
             raise errors.InvalidToken("The user no longer has a role on the token's scope.")
