@@ -434,6 +434,21 @@ def test_deleting_the_user_or_project_invalidates_tokens(
     assert_identity_error(login(cloud, credential), 401)
 
 
+def test_deleting_a_delegated_role_drops_it_from_the_credential(
+    cloud: CloudProcess, person: Person
+) -> None:
+    admin = admin_client(cloud)
+    custom = _admin_create(admin, "roles", "role", {"name": f"custom-{uuid.uuid4().hex[:8]}"})
+    admin.put(f"projects/{person.project_id}/users/{person.user_id}/roles/{custom}")
+    api = person.api()
+    credential = person.create(api, roles=[{"id": custom}])
+    token = login_token(cloud, credential)
+    assert admin.delete(f"roles/{custom}").status_code == 204
+    assert_identity_error(validate(cloud, token), 404)
+    shown = api.get(f"{person.collection}/{credential['id']}").json()["application_credential"]
+    assert shown["roles"] == []
+
+
 def test_an_expired_credential_cannot_log_in(cloud: CloudProcess, person: Person) -> None:
     expires = datetime.now(UTC) + timedelta(seconds=3)
     credential = person.create(expires_at=expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
