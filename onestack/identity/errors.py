@@ -1,6 +1,8 @@
 """Identity's domain errors, named as Keystone names them; rendered by `identity.api`.
 
 AuthFailed, InvalidToken, ScopeNotAllowed, ScopeUnusable   401
+ApplicationCredentialAuthError                              401
+ApplicationCredentialValidationError                        400
 ActionForbidden, NoLimitReference, RegisteredLimitInUse     403
 <Resource>NotFound (DomainNotFound, UserNotFound, ...)      404  "Could not find user: <id>."
 LimitConflict                                               409
@@ -8,7 +10,7 @@ LimitConflict                                               409
 
 from __future__ import annotations
 
-from onestack.common.errors import Conflict, Forbidden, NotFound, Unauthorized
+from onestack.common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 class AuthFailed(Unauthorized):
@@ -142,3 +144,23 @@ class RegisteredLimitInUse(Forbidden):
 class LimitConflict(Conflict):
     def __init__(self, kind: str, details: str) -> None:
         super().__init__(f"Conflict occurred attempting to store {kind} - {details}.")
+
+
+class ApplicationCredentialNotFound(ResourceNotFound):
+    kind = "application credential"
+
+
+class AccessRuleNotFound(ResourceNotFound):
+    kind = "access rule"
+
+
+class ApplicationCredentialAuthError(Unauthorized):
+    """Logging in with an application credential failed (unknown, wrong secret, expired)."""
+
+    def __init__(self, detail: str = "Invalid application credential.") -> None:
+        super().__init__(f"Error authenticating with application credential: {detail}")
+
+
+class ApplicationCredentialValidationError(BadRequest):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Invalid application credential: {detail}")

@@ -233,3 +233,62 @@ class Limit(Base):
     domain_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     resource_limit: Mapped[int] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ApplicationCredential(Base):
+    """A user's delegation of (some of) their roles on one project to an application; only the
+    secret's hash is kept."""
+
+    __tablename__ = "identity_application_credentials"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    app_cred_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    unrestricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApplicationCredentialRole(Base):
+    """One role an application credential delegates."""
+
+    __tablename__ = "identity_application_credential_roles"
+    app_cred_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_application_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class AccessRule(Base):
+    """A request (service, method, path) a user's application credentials may be limited to;
+    kept per user and shared by the credentials that name it. Stored and shown, not yet
+    enforced by the other services."""
+
+    __tablename__ = "identity_access_rules"
+    __table_args__ = (UniqueConstraint("user_id", "service", "method", "path"),)
+    access_rule_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(255))
+
+
+class ApplicationCredentialAccessRule(Base):
+    """One access rule an application credential is limited to."""
+
+    __tablename__ = "identity_application_credential_access_rules"
+    app_cred_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_application_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    access_rule_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_access_rules.id"), primary_key=True, index=True
+    )

@@ -1,9 +1,10 @@
 """The token format: non-persistent, authenticated and encrypted (Fernet over msgpack).
 
-A token carries who (user id), how (methods), for what (scope), when (issued/expires) and its
-audit ids; everything else (roles, catalog) is looked up at validation, as Keystone does, so a
-removed role takes effect at once. Keys live in `<state_dir>/fernet-keys` (see `keys.py`): the
-highest-numbered key signs, every key verifies, so keys rotate without breaking tokens.
+A token carries who (user id), how (methods), for what (scope), when (issued/expires), its
+audit ids and the application credential it was obtained with, if any; everything else
+(roles, catalog) is looked up at validation, as Keystone does, so a removed role takes effect
+at once. Keys live in `<state_dir>/fernet-keys` (see `keys.py`): the highest-numbered key
+signs, every key verifies, so keys rotate without breaking tokens.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class TokenPayload:
     issued_at: datetime
     expires_at: datetime
     audit_ids: tuple[str, ...] = field(default_factory=tuple)
+    # The application credential the token was obtained with; validation re-checks it.
+    app_cred_id: str | None = None
 
     @property
     def audit_id(self) -> str:
@@ -62,6 +65,8 @@ class TokenFormat:
                 payload.issued_at.timestamp(),
                 payload.expires_at.timestamp(),
                 [_unb64(audit_id) for audit_id in payload.audit_ids],
+                # Optional trailing field: tokens without it (issued before) still decode.
+                *([_pack_id(payload.app_cred_id)] if payload.app_cred_id else []),
             ]
         )
         return self._keys.fernet().encrypt(packed).rstrip(b"=").decode()
@@ -89,7 +94,9 @@ class TokenFormat:
 
 
 def _unpack(fields: list) -> TokenPayload:  # type: ignore[type-arg]
-    version, user_id, methods, scope, target, issued, expires, audit_ids = fields
+    version, user_id, methods, scope, target, issued, expires, audit_ids, *optional = fields
+    if len(optional) > 1:
+        raise ValueError("too many token fields")
     if version != FORMAT_VERSION:
         raise ValueError(f"unknown token format {version}")
     return TokenPayload(
@@ -100,6 +107,7 @@ def _unpack(fields: list) -> TokenPayload:  # type: ignore[type-arg]
         issued_at=datetime.fromtimestamp(issued, UTC),
         expires_at=datetime.fromtimestamp(expires, UTC),
         audit_ids=tuple(_b64(audit_id) for audit_id in audit_ids),
+        app_cred_id=_unpack_id(optional[0]) if optional else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import msgpack
 import pytest
 from cryptography.fernet import Fernet
 
@@ -47,6 +48,36 @@ def test_system_and_unscoped_tokens_round_trip() -> None:
     for scope, target in (("system", "system"), ("unscoped", None)):
         original = payload(scope=scope, target_id=target)
         assert fmt.decode(fmt.encode(original), now=NOW) == original
+
+
+def test_application_credential_id_round_trips() -> None:
+    fmt = TokenFormat([Fernet.generate_key()])
+    for app_cred_id in ("0b8a1c5e7f2d4e6a9c3b1d0e2f4a6c8e", "not-a-uuid"):
+        original = payload(methods=("application_credential",), app_cred_id=app_cred_id)
+        assert fmt.decode(fmt.encode(original), now=NOW) == original
+
+
+def test_token_without_application_credential_has_the_old_layout() -> None:
+    """Tokens issued before the optional field existed still decode, and new ones without an
+    application credential are byte-for-byte the old layout (eight fields)."""
+    key = Fernet.generate_key()
+    fmt = TokenFormat([key])
+    token = fmt.encode(payload())
+
+    fields = msgpack.unpackb(Fernet(key).decrypt(token + "=" * (-len(token) % 4)))
+
+    assert len(fields) == 8
+    assert fmt.decode(token, now=NOW).app_cred_id is None
+
+
+def test_token_with_unknown_trailing_fields_is_rejected() -> None:
+    key = Fernet.generate_key()
+    stamp = NOW.timestamp()
+    packed = msgpack.packb([1, "u", ["password"], 0, None, stamp, stamp + 60, [], "a", "b"])
+    token = Fernet(key).encrypt(packed).rstrip(b"=").decode()
+
+    with pytest.raises(InvalidToken):
+        TokenFormat([key]).decode(token, now=NOW)
 
 
 def test_token_is_url_safe_without_padding() -> None:

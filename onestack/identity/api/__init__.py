@@ -15,6 +15,7 @@ from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
 from onestack.identity.api import (
+    application_credentials,
     assignments,
     auth,
     catalog,
@@ -45,6 +46,7 @@ AUTHENTICATED_ROUTERS = (
     credentials,
     limits,
     ec2,
+    application_credentials,
 )
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -45,6 +45,15 @@ def token(view: TokenView, catalog: list[CatalogEntry] | None) -> dict[str, Any]
         body["roles"] = [_named(role) for role in view.roles]
         if catalog is not None:
             body["catalog"] = render_catalog(catalog)
+    if view.application_credential is not None:
+        credential = view.application_credential
+        body["application_credential"] = {
+            "id": credential.ref_id,
+            "name": credential.name,
+            "restricted": not credential.unrestricted,
+        }
+        if credential.access_rules:
+            body["application_credential"]["access_rules"] = list(credential.access_rules)
     return {"token": body}
 
 

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 from onestack.common.errors import BadRequest
 from onestack.identity.api.fields import Attributes, Id, Name
 from onestack.identity.manager import AuthRequest, Ref
+from onestack.identity.manager.app_credentials import AppCredLogin
 
 # Keystone tolerates unknown keys throughout the auth body.
 _Body = Attributes
@@ -37,10 +38,24 @@ class TokenMethod(_Body):
     id: Annotated[str, StringConstraints(min_length=1, max_length=1024, strict=True)]
 
 
+class AppCredUserRef(_Body):
+    id: Id | None = None
+    name: Name | None = None
+    domain: DomainRef | None = None
+
+
+class AppCredMethod(_Body):
+    id: Id | None = None
+    name: Name | None = None
+    user: AppCredUserRef | None = None
+    secret: Annotated[str, StringConstraints(min_length=1, max_length=4096, strict=True)]
+
+
 class Identity(_Body):
     methods: Annotated[list[Name], Field(min_length=1)]
     password: PasswordMethod | None = None
     token: TokenMethod | None = None
+    application_credential: AppCredMethod | None = None
 
 
 class ProjectRef(_Body):
@@ -84,8 +99,32 @@ def to_auth_request(body: AuthBody, header_token: str | None) -> AuthRequest:
         if not token_id:
             raise BadRequest("Invalid input for field 'identity': 'token' is required.")
         fields["token_id"] = token_id
+    if "application_credential" in methods:
+        fields["app_cred"] = _app_cred_login(identity.application_credential)
     fields.update(_scope(body.auth.scope))
     return AuthRequest(**fields)
+
+
+def _app_cred_login(method: AppCredMethod | None) -> AppCredLogin:
+    """By id, or by name with its user (by id, or by name and domain)."""
+    if method is None:
+        raise BadRequest(
+            "Invalid input for field 'identity': 'application_credential' is required."
+        )
+    if method.id:
+        return AppCredLogin(secret=method.secret, app_cred_id=method.id)
+    if not method.name or method.user is None:
+        raise BadRequest(
+            "Invalid input for field 'application_credential': an id, or a name and a user, "
+            "is required."
+        )
+    user = _ref(method.user.id, method.user.name, method.user.domain)
+    if user.ref_id is None and not (user.domain_id or user.domain_name):
+        raise BadRequest(
+            "Invalid input for field 'application_credential.user': a user given by name "
+            "needs its domain."
+        )
+    return AppCredLogin(secret=method.secret, name=method.name, user=user)
 
 
 def _scope(scope: Scope | str | None) -> dict:

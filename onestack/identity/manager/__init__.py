@@ -11,6 +11,8 @@ from pathlib import Path
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
 from onestack.identity import keys
+from onestack.identity.manager.access_rules import AccessRuleManager
+from onestack.identity.manager.app_credentials import ApplicationCredentialManager
 from onestack.identity.manager.assignments import AssignmentManager
 from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
@@ -68,3 +70,5 @@ class IdentityManager:
         self.credentials = CredentialManager(*parts, key_dir=state_dir / keys.CREDENTIAL_KEYS)
         # Unified limits; also the quota LimitSource other services enforce with.
         self.limits = LimitManager(*parts)
+        self.app_credentials = ApplicationCredentialManager(*parts)
+        self.access_rules = AccessRuleManager(*parts)

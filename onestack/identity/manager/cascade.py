@@ -1,17 +1,21 @@
 """Deleting an identity resource together with everything that hangs off it.
 
 Every delete path goes through these functions, inside the caller's transaction, so no
-assignment, membership, tag, credential or limit outlives what it referred to. Tokens need no
-separate revocation: validation re-reads the user, the scope and the roles, so a token that
-depended on a purged row fails at once.
+assignment, membership, tag, credential, application credential or limit outlives what it
+referred to. Tokens need no separate revocation: validation re-reads the user, the scope, the
+roles and the application credential, so a token that depended on a purged row fails at once.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
+from onestack.identity.manager.access_rules import purge_user_rules
+from onestack.identity.manager.app_credentials import purge_app_creds
 from onestack.identity.models import (
+    ApplicationCredential,
+    ApplicationCredentialRole,
     Assignment,
     Credential,
     Domain,
@@ -31,6 +35,8 @@ def purge_user(session: Session, user_id: str) -> None:
     session.execute(delete(Assignment).where(Assignment.actor_id == user_id))
     session.execute(delete(Membership).where(Membership.user_id == user_id))
     session.execute(delete(Credential).where(Credential.user_id == user_id))
+    _purge_app_creds_where(session, ApplicationCredential.user_id == user_id)
+    purge_user_rules(session, user_id)
     session.execute(delete(User).where(User.user_id == user_id))
 
 
@@ -45,11 +51,15 @@ def purge_project(session: Session, project_id: str) -> None:
     session.execute(delete(ProjectTag).where(ProjectTag.project_id == project_id))
     session.execute(delete(Credential).where(Credential.project_id == project_id))
     session.execute(delete(Limit).where(Limit.project_id == project_id))
+    _purge_app_creds_where(session, ApplicationCredential.project_id == project_id)
     session.execute(delete(Project).where(Project.project_id == project_id))
 
 
 def purge_role(session: Session, role_id: str) -> None:
     session.execute(delete(Assignment).where(Assignment.role_id == role_id))
+    session.execute(
+        delete(ApplicationCredentialRole).where(ApplicationCredentialRole.role_id == role_id)
+    )
     session.execute(
         delete(ImpliedRole).where(
             or_(ImpliedRole.prior_role_id == role_id, ImpliedRole.implied_role_id == role_id)
@@ -83,3 +93,8 @@ def purge_service_limits(session: Session, service_id: str) -> None:
     )
     session.execute(delete(Limit).where(Limit.registered_limit_id.in_(registered)))
     session.execute(delete(RegisteredLimit).where(RegisteredLimit.service_id == service_id))
+
+
+def _purge_app_creds_where(session: Session, condition: ColumnElement[bool]) -> None:
+    found = session.scalars(select(ApplicationCredential.app_cred_id).where(condition))
+    purge_app_creds(session, list(found))

@@ -18,6 +18,12 @@ from sqlalchemy.orm import Session
 from onestack.common.db import Database
 from onestack.identity import errors
 from onestack.identity.manager import generation
+from onestack.identity.manager.access_rules import rules_of
+from onestack.identity.manager.app_credentials import (
+    AppCredLogin,
+    check_app_cred_login,
+    restrict_roles,
+)
 from onestack.identity.manager.effective import effective_roles, targets_of
 from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
@@ -39,7 +45,7 @@ from onestack.identity.models import (
 from onestack.identity.tokens import TokenFormat, TokenPayload, new_audit_id
 from onestack.settings import IdentitySettings
 
-SUPPORTED_METHODS = ("password", "token")
+SUPPORTED_METHODS = ("password", "token", "application_credential")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,17 @@ class AuthRequest:
     token_id: str | None = None
     scope: str = "unscoped"
     scope_ref: Ref | None = None
+    app_cred: AppCredLogin | None = None
+
+
+@dataclass(frozen=True)
+class AppCredRef:
+    """The application credential a token was obtained with, as the token body shows it."""
+
+    ref_id: str
+    name: str
+    unrestricted: bool
+    access_rules: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,7 @@ class TokenView:
     # Scoped to the admin project, whose admins administer the whole cloud.
     is_admin_project: bool = False
     password_expires_at: datetime | None = None
+    application_credential: AppCredRef | None = None
 
     @property
     def role_names(self) -> frozenset[str]:
@@ -117,9 +135,17 @@ class TokenManager:
                 f"Attempted to authenticate with an unsupported method: {unsupported[0]}."
             )
         now = datetime.now(UTC)
+        if "application_credential" in request.methods:
+            return self._authenticate_app_cred(request, now)
         with self.db.reader() as session:
             if "token" in request.methods:
                 parent = self._decode_valid(session, request.token_id or "")
+                if parent.app_cred_id is not None:
+                    # Its roles and project are the credential's: no other scope to trade up to.
+                    raise errors.AuthFailed(
+                        "A token obtained with an application credential cannot be used to "
+                        "obtain another token."
+                    )
                 user_id, expires_at = parent.user_id, parent.expires_at
                 audit_ids = (new_audit_id(), parent.audit_ids[-1])
             else:
@@ -164,6 +190,35 @@ class TokenManager:
                 issued_at=now,
                 expires_at=now + self.token_ttl,
                 audit_ids=(new_audit_id(),),
+            )
+            return self._view(session, self.format.encode(payload), payload)
+
+    def _authenticate_app_cred(self, request: AuthRequest, now: datetime) -> TokenView:
+        """A token for the credential's project, with its roles; it may not choose a scope."""
+        if len(request.methods) > 1:
+            raise errors.AuthFailed(
+                "The application_credential method cannot be combined with another method."
+            )
+        if request.scope != "unscoped":
+            raise errors.ApplicationCredentialAuthError(
+                "Application credentials cannot request a scope."
+            )
+        assert request.app_cred is not None
+        with self.db.reader() as session:
+            credential = check_app_cred_login(session, request.app_cred)
+            find_project(session, Ref(ref_id=credential.project_id))
+            expires_at = now + self.token_ttl
+            if credential.expires_at is not None:
+                expires_at = min(expires_at, credential.expires_at.replace(tzinfo=UTC))
+            payload = TokenPayload(
+                user_id=credential.user_id,
+                methods=request.methods,
+                scope="project",
+                target_id=credential.project_id,
+                issued_at=now,
+                expires_at=expires_at,
+                audit_ids=(new_audit_id(),),
+                app_cred_id=credential.app_cred_id,
             )
             return self._view(session, self.format.encode(payload), payload)
 
@@ -252,6 +307,14 @@ class TokenManager:
         assert payload.target_id is not None
         scope_fields = self._scope_fields(session, payload)
         roles = effective_roles(session, user.user_id, payload.scope, payload.target_id)
+        if payload.app_cred_id is not None:
+            credential, roles = restrict_roles(session, payload.app_cred_id, user.user_id, roles)
+            scope_fields["application_credential"] = AppCredRef(
+                ref_id=credential.app_cred_id,
+                name=credential.name,
+                unrestricted=credential.unrestricted,
+                access_rules=tuple(r.as_dict() for r in rules_of(session, payload.app_cred_id)),
+            )
         if not roles:
             raise errors.InvalidToken("The user no longer has a role on the token's scope.")
         return TokenView(**{**view.__dict__, **scope_fields, "roles": roles})

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "identity_0003"
-# The lead re-chains this onto 0002 at merge; 0001 is the last revision on main today.
-down_revision = "identity_0001"
+down_revision = "identity_0002"
 branch_labels = None
 depends_on = None
 
