@@ -62,7 +62,7 @@ class Cloud:
         self.process.wait(timeout=30)
 
 
-def start(state_dir: Path, port: int) -> tuple[Cloud, float]:
+def start(state_dir: Path, port: int, workers: int = 1) -> tuple[Cloud, float]:
     """A cloud, and the seconds from launch to the first valid admin token."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -78,7 +78,7 @@ def start(state_dir: Path, port: int) -> tuple[Cloud, float]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "ONESTACK_LOG_LEVEL": "warning"},
+        env={**os.environ, "ONESTACK_LOG_LEVEL": "warning", "ONESTACK_WORKERS": str(workers)},
     )
     cloud = Cloud(state_dir, port, process)
     while True:
@@ -292,13 +292,14 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per load phase")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--starts", type=int, default=5, help="start measurements (median)")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (scripts/install does it)")
 
     firsts, restarts = measure_starts(args.starts)
     with tempfile.TemporaryDirectory() as tmp:
-        cloud, _ = start(Path(tmp) / "state", free_port())
+        cloud, _ = start(Path(tmp) / "state", free_port(), args.workers)
         try:
             token = admin_token(cloud)
             for _ in range(200):
@@ -311,6 +312,7 @@ def main() -> int:
 
     print(f"# onestack identity benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine: {machine()}; load client: wrk 4.1 (2 threads, Lua script)")
+    print(f"API workers: {args.workers}")
     print(
         f"connections: {args.connections}, {args.duration} s per phase after {WARMUP_S} s warm-up\n"
     )

@@ -61,6 +61,7 @@ class LimitManager(Store):
     def __init__(self, db: Database, notifier: Notifier, settings: IdentitySettings) -> None:
         super().__init__(db, notifier, settings)
         self._effective: dict[tuple[str, str, str | None], tuple[int, dict[str, int]]] = {}
+        self._generation = generation.GenerationWatch(db)
 
     def model(self) -> dict[str, str]:
         return {"name": MODEL_NAME, "description": MODEL_DESCRIPTION}
@@ -223,14 +224,14 @@ class LimitManager(Store):
         registered without a region. Cached per process while no identity write happens.
         """
         key = (project_id, service, region_id)
-        with self.db.reader() as session:
-            now_generation = generation.current(session)
-            cached = self._effective.get(key)
-            if cached is None or cached[0] != now_generation:
+        now_generation = self._generation.current()
+        cached = self._effective.get(key)
+        if cached is None or cached[0] != now_generation:
+            with self.db.reader() as session:
                 cached = (now_generation, _effective(session, project_id, service, region_id))
-                if len(self._effective) >= EFFECTIVE_CACHE_SIZE:
-                    self._effective.clear()
-                self._effective[key] = cached
+            if len(self._effective) >= EFFECTIVE_CACHE_SIZE:
+                self._effective.clear()
+            self._effective[key] = cached
         limits = cached[1]
         return {name: limits[name] for name in resource_names if name in limits}
 

@@ -124,6 +124,7 @@ class TokenManager:
         # token id -> (generation, view): validations still true while the generation holds.
         self._validated: dict[str, tuple[int, TokenView]] = {}
         self._catalog: tuple[int, Sequence[Service], Sequence[Endpoint]] | None = None
+        self.generation = generation.GenerationWatch(db)
 
     # -- issue ---------------------------------------------------------------------------
 
@@ -244,15 +245,18 @@ class TokenManager:
     def validate(self, token_id: str) -> TokenView:
         """The token's view if it is authentic, unexpired, unrevoked and its user still may.
 
-        Authenticity and expiry are checked on every call; the rest comes from the cache
-        while no identity write happened since it was filled (one read of the generation).
+        A token found in the cache was authentic when it got there; expiry is checked on every
+        call, and the rest holds while no identity write happened since (one read of the
+        generation, taken before anything it guards is read).
         """
+        now_generation = self.generation.current()
+        cached = self._validated.get(token_id)
+        if cached is not None and cached[0] == now_generation:
+            if cached[1].payload.expires_at <= datetime.now(UTC):
+                raise errors.InvalidToken("The token has expired.")
+            return cached[1]
         payload = self.format.decode(token_id)
         with self.db.reader() as session:
-            now_generation = generation.current(session)
-            cached = self._validated.get(token_id)
-            if cached is not None and cached[0] == now_generation:
-                return cached[1]
             self._check_not_revoked(session, payload)
             view = self._view(session, token_id, payload)
         if len(self._validated) >= VALIDATION_CACHE_SIZE:
@@ -368,11 +372,11 @@ class TokenManager:
 
     def _registered(self) -> tuple[Sequence[Service], Sequence[Endpoint]]:
         """The enabled services and endpoints, cached while the generation holds."""
+        now_generation = self.generation.current()
+        cached = self._catalog
+        if cached is not None and cached[0] == now_generation:
+            return cached[1], cached[2]
         with self.db.reader() as session:
-            now_generation = generation.current(session)
-            cached = self._catalog
-            if cached is not None and cached[0] == now_generation:
-                return cached[1], cached[2]
             services = session.scalars(
                 select(Service).where(Service.enabled.is_(True)).order_by(Service.type)
             ).all()
