@@ -4,6 +4,6 @@ Public interface: `ensure_images(out_dir, progress) -> GuestImages`.
 """
 
 from onestack.guest.build import GuestImage, GuestImages, ensure_images
-from onestack.guest.rootfs import MissingInput
+from onestack.guest.rootfs import BuildFailed, MissingInput
 
-__all__ = ["GuestImage", "GuestImages", "MissingInput", "ensure_images"]
+__all__ = ["BuildFailed", "GuestImage", "GuestImages", "MissingInput", "ensure_images"]

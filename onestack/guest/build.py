@@ -18,10 +18,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from onestack.guest import archive, rootfs
 from onestack.oslib import e2fs, qemu_img
-from onestack.oslib.process import Command, run
+from onestack.oslib.process import Command, CommandFailed, run
 
 # Bump when the build's logic changes, so existing images are rebuilt.
 BUILD_FORMAT = 1
@@ -83,7 +84,10 @@ def ensure_images(
         if current is not None:
             progress(f"guest images in {out_dir} are up to date")
             return current
-        images = _build(out_dir, inputs, epoch, progress)
+        try:
+            images = _build(out_dir, inputs, epoch, progress)
+        except CommandFailed as exc:
+            raise rootfs.BuildFailed(str(exc)) from exc
         manifest = {"inputs": digest, "kernel_version": inputs.kernel_version,
                     "images": [_image_record(image) for image in images.all()]}  # fmt: skip
         with archive.atomic_output(out_dir / MANIFEST) as partial:
@@ -124,14 +128,10 @@ def _build(out_dir: Path, inputs: rootfs.HostInputs, epoch: int, progress: Progr
             shutil.copyfile(inputs.kernel, partial)
         ramdisk = out_dir / f"{PREFIX}-initrd.gz"
         progress(f"[3/{steps}] initramfs {ramdisk.name} ({len(entries)} entries)")
-        with archive.atomic_output(ramdisk) as partial, partial.open("wb") as raw_out:
-            with archive.gzip_writer(raw_out) as out:
-                archive.write_newc(entries, out, epoch)
+        _write_gzipped(ramdisk, lambda out: archive.write_newc(entries, out, epoch))
         rootfs_tar = out_dir / f"{PREFIX}-rootfs.tar.gz"
         progress(f"[4/{steps}] container root {rootfs_tar.name}")
-        with archive.atomic_output(rootfs_tar) as partial, partial.open("wb") as raw_out:
-            with archive.gzip_writer(raw_out) as out:
-                archive.write_tar(entries, out, epoch)
+        _write_gzipped(rootfs_tar, lambda out: archive.write_tar(entries, out, epoch))
         disk_raw = out_dir / f"{PREFIX}.raw"
         progress(f"[5/{steps}] ext4 disk {disk_raw.name} ({DISK_SIZE_MB} MiB)")
         with archive.atomic_output(disk_raw) as partial:
@@ -151,6 +151,15 @@ def _build(out_dir: Path, inputs: rootfs.HostInputs, epoch: int, progress: Progr
         rootfs_tar=_describe("rootfs_tar", rootfs_tar),
         built=True,
     )
+
+
+def _write_gzipped(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    with (
+        archive.atomic_output(target) as partial,
+        partial.open("wb") as raw_out,
+        archive.gzip_writer(raw_out) as out,
+    ):
+        write(out)
 
 
 def _as_root(command: Command) -> Command:

@@ -23,7 +23,10 @@ MODULES = (
     "ata_piix", "sr_mod", "sd_mod", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8",
     "button", "evdev",
 )  # fmt: skip
-PROGRAMS = {"usr/sbin/dropbear": "/usr/sbin/dropbear", "usr/bin/dropbearkey": "/usr/bin/dropbearkey"}
+PROGRAMS = {
+    "usr/sbin/dropbear": "/usr/sbin/dropbear",
+    "usr/bin/dropbearkey": "/usr/bin/dropbearkey",
+}
 BUSYBOX = Path("/bin/busybox")
 DIRECTORIES = (
     "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "run", "mnt", "newroot",
@@ -48,7 +51,11 @@ ETC = {
 }
 
 
-class MissingInput(Exception):
+class BuildFailed(Exception):
+    """The guest images could not be built; the message says why."""
+
+
+class MissingInput(BuildFailed):
     """Something the build takes from the host is not installed; the message names the package."""
 
 

@@ -27,7 +27,8 @@ class CommandFailed(Exception):
 
 def run(command: Command, cwd: Path | None = None) -> str:
     """Run `command` to completion and return its standard output (as text)."""
-    env = {**os.environ, "LC_ALL": "C", **command.env}
+    env = {**os.environ, "LC_ALL": "C", "PATH": _with_sbin(os.environ.get("PATH", "")),
+           **command.env}  # fmt: skip
     try:
         result = subprocess.run(
             command.argv,
@@ -43,3 +44,9 @@ def run(command: Command, cwd: Path | None = None) -> str:
         detail = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
         raise CommandFailed(command.argv, detail) from exc
     return result.stdout.decode(errors="replace")
+
+
+def _with_sbin(path: str) -> str:
+    """mke2fs, debugfs and modprobe live in sbin, which a user's PATH may lack."""
+    parts = path.split(os.pathsep) if path else ["/usr/local/bin", "/usr/bin", "/bin"]
+    return os.pathsep.join(parts + [d for d in ("/usr/sbin", "/sbin") if d not in parts])

@@ -91,7 +91,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     try:
         key = run_dir / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-        lab = Lab(netns, run_dir, run_dir / "metadata.log", key, key.with_suffix(".pub").read_text())
+        lab = Lab(
+            netns, run_dir, run_dir / "metadata.log", key, key.with_suffix(".pub").read_text()
+        )
         lab.ip("link", "set", "lo", "up")
         lab.ip("link", "add", "br0", "type", "bridge")
         lab.ip("addr", "add", f"{BRIDGE_IP}/24", "dev", "br0")
@@ -104,6 +106,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for process in processes:
             process.kill()
             process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
         subprocess.run(["ip", "netns", "del", netns], check=False)
 
 
@@ -198,6 +202,11 @@ def guest(images: GuestImages, lab: Lab) -> Iterator[Guest]:
         process.wait()
 
 
+def test_guest_boots_from_its_ext4_disk(guest: Guest) -> None:
+    guest.wait_for(r"EXT4-fs \(vda\): mounted filesystem")
+    guest.wait_for(r"onestack-guest: starting \(vm\)")
+
+
 def test_guest_banner_shows_its_dhcp_address_and_mtu(guest: Guest) -> None:
     guest.wait_for(r"onestack-guest: ready: ")
 
@@ -226,7 +235,8 @@ def test_ssh_login_with_the_key_from_metadata(guest: Guest, lab: Lab) -> None:
         lab.exec(
             "ssh", "-i", str(lab.key), "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=20", f"root@{GUEST_IP}", "hostname; id -u; cat /etc/onestack-guest",
+            "-o", "ConnectTimeout=20", f"root@{GUEST_IP}",
+            "hostname; id -u; cat /etc/onestack-guest",
         ),
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
