@@ -268,6 +268,27 @@ def _qmp(path: Path, command: str) -> dict[str, object]:
         return reply
 
 
+def test_kernel_and_ramdisk_alone_boot_from_ram(images: GuestImages, tmp_path: Path) -> None:
+    console, qmp = tmp_path / "console.log", tmp_path / "qmp.sock"
+    argv = [
+        "qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-smp", "1", "-nodefaults",
+        "-no-user-config", "-display", "none", "-no-reboot",
+        "-kernel", str(images.kernel.path), "-initrd", str(images.ramdisk.path),
+        "-append", "console=ttyS0 panic=-1",
+        "-serial", f"file:{console}", "-qmp", f"unix:{qmp},server=on,wait=off",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    try:
+        guest = Guest(process, console, qmp)
+        guest.wait_for(r"onestack-guest: ready: hostname onestack instance unknown \(vm\)")
+        _qmp(qmp, "system_powerdown")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
 def test_rootfs_tarball_runs_as_a_container(images: GuestImages, lab: Lab) -> None:
     root = lab.run_dir / "container-root"
     root.mkdir()
