@@ -268,19 +268,39 @@ def _qmp(path: Path, command: str) -> dict[str, object]:
         return reply
 
 
-def test_kernel_and_ramdisk_alone_boot_from_ram(images: GuestImages, tmp_path: Path) -> None:
+def _config_drive(tmp_path: Path) -> Path:
+    """A config drive (label config-2); ext4 here, as the guest mounts any type it knows."""
+    tree = tmp_path / "config"
+    latest = tree / "openstack" / "latest"
+    latest.mkdir(parents=True)
+    meta_data = {"uuid": "c0ffee00-0000-4000-8000-000000000001", "hostname": "from-drive"}
+    (latest / "meta_data.json").write_text(json.dumps(meta_data))
+    (latest / "user_data").write_text("#!/bin/sh\necho config drive user-data ran\n")
+    drive = tmp_path / "config.img"
+    argv = ["mke2fs", "-q", "-t", "ext4", "-L", "config-2", "-d", str(tree), str(drive), "8M"]
+    subprocess.run(argv, check=True, capture_output=True)
+    return drive
+
+
+def test_kernel_and_ramdisk_alone_boot_from_ram_with_a_config_drive(
+    images: GuestImages, tmp_path: Path
+) -> None:
     console, qmp = tmp_path / "console.log", tmp_path / "qmp.sock"
+    drive = _config_drive(tmp_path)
     argv = [
         "qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-smp", "1", "-nodefaults",
         "-no-user-config", "-display", "none", "-no-reboot",
         "-kernel", str(images.kernel.path), "-initrd", str(images.ramdisk.path),
         "-append", "console=ttyS0 panic=-1",
+        "-drive", f"file={drive},format=raw,if=virtio,readonly=on",
         "-serial", f"file:{console}", "-qmp", f"unix:{qmp},server=on,wait=off",
     ]  # fmt: skip
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     try:
         guest = Guest(process, console, qmp)
-        guest.wait_for(r"onestack-guest: ready: hostname onestack instance unknown \(vm\)")
+        guest.wait_for(r"^config drive user-data ran")
+        guest.wait_for(r"ready: hostname from-drive instance c0ffee00-0000-4000-8000-000000000001")
+        guest.wait_for(r"metadata from config drive /dev/vda; 0 ssh keys")
         _qmp(qmp, "system_powerdown")
         assert process.wait(timeout=30) == 0
     finally:
