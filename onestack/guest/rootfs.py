@@ -97,6 +97,8 @@ def find_inputs() -> HostInputs:
     for path, package in ((BUSYBOX, "busybox-static"), *_program_packages()):
         if not Path(path).exists():
             raise MissingInput(f"{path} is missing: apt-get install {package}")
+    if is_dynamic(BUSYBOX):
+        raise MissingInput(f"{BUSYBOX} is dynamically linked: apt-get install busybox-static")
     try:
         modules = _module_files(kernel_version)
         applets = tuple(run(busybox.list_applets(BUSYBOX)).split())
@@ -117,6 +119,24 @@ def find_inputs() -> HostInputs:
         applets=applets,
         programs={guest: Path(host) for guest, host in PROGRAMS.items()},
         libraries=libraries,
+    )
+
+
+def is_dynamic(program: Path) -> bool:
+    """Whether an ELF executable names a program interpreter (PT_INTERP), i.e. needs ld.so."""
+    with program.open("rb") as f:
+        header = f.read(64)
+        if header[:4] != b"\x7fELF" or header[4] != 2:  # 64-bit ELF only
+            raise MissingInput(f"{program} is not a 64-bit ELF program")
+        table = int.from_bytes(header[32:40], "little")
+        entry_size = int.from_bytes(header[54:56], "little")
+        count = int.from_bytes(header[56:58], "little")
+        f.seek(table)
+        entries = f.read(entry_size * count)
+    pt_interp = 3
+    return any(
+        int.from_bytes(entries[i * entry_size : i * entry_size + 4], "little") == pt_interp
+        for i in range(count)
     )
 
 

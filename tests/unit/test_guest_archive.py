@@ -162,3 +162,19 @@ def test_staged_tree_has_the_init_scripts_and_modes(tmp_path: Path) -> None:
     assert stat.S_IMODE((tree / "root").stat().st_mode) == 0o700
     assert (tree / "bin/sh").is_symlink()
     assert {p.lstat().st_mtime for p in tree.rglob("*")} == {EPOCH}
+
+
+def test_static_and_dynamic_programs_are_told_apart(tmp_path: Path) -> None:
+    def elf(program_types: list[int]) -> Path:
+        header = bytearray(64)
+        header[:5] = b"\x7fELF\x02"
+        header[32:40] = (64).to_bytes(8, "little")
+        header[54:56] = (56).to_bytes(2, "little")
+        header[56:58] = len(program_types).to_bytes(2, "little")
+        table = b"".join(t.to_bytes(4, "little") + bytes(52) for t in program_types)
+        path = tmp_path / f"prog{len(program_types)}"
+        path.write_bytes(bytes(header) + table)
+        return path
+
+    assert rootfs.is_dynamic(elf([6, 3, 1])) is True  # PHDR, INTERP, LOAD
+    assert rootfs.is_dynamic(elf([1, 1])) is False
