@@ -169,14 +169,6 @@ def _as_root(command: Command) -> Command:
     return Command(("fakeroot", *command.argv), command.env, command.stdin)
 
 
-# role -> (name, disk_format, container_format, min_ram_mb, min_disk_gb, properties, links)
-_REGISTRATION: dict[str, tuple[str, str, str, int, int, dict[str, str], dict[str, str]]] = {
-    "kernel": (f"{PREFIX}-kernel", "aki", "aki", 0, 0, {}, {}),
-    "ramdisk": (f"{PREFIX}-ramdisk", "ari", "ari", 0, 0, {}, {}),
-    "disk_qcow2": (PREFIX, "qcow2", "bare", 128, 1, {}, {}),
-    "disk_raw": (f"{PREFIX}-raw", "raw", "bare", 128, 1, {}, {}),
-    "rootfs_tar": (f"{PREFIX}-rootfs", "raw", "compressed", 32, 1, {}, {}),
-}
 _DISK_PROPERTIES = {
     "os_distro": "onestack",
     "os_type": "linux",
@@ -191,28 +183,31 @@ _ROOTFS_PROPERTIES = {
     "onestack_rootfs": "tar.gz",
     "onestack_init": "/sbin/onestack-init container",
 }
+# role -> (name, disk_format, container_format, min_ram_mb, min_disk_gb, properties, links)
+_REGISTRATION: dict[str, tuple[str, str, str, int, int, dict[str, str], dict[str, str]]] = {
+    "kernel": (f"{PREFIX}-kernel", "aki", "aki", 0, 0, {}, {}),
+    "ramdisk": (f"{PREFIX}-ramdisk", "ari", "ari", 0, 0, {}, {}),
+    "disk_qcow2": (PREFIX, "qcow2", "bare", 128, 1, _DISK_PROPERTIES, _DISK_LINKS),
+    "disk_raw": (f"{PREFIX}-raw", "raw", "bare", 128, 1, _DISK_PROPERTIES, _DISK_LINKS),
+    "rootfs_tar": (f"{PREFIX}-rootfs", "raw", "compressed", 32, 1, _ROOTFS_PROPERTIES, {}),
+}
 
 
-def _describe(role: str, path: Path) -> GuestImage:
-    name, disk_format, container_format, min_ram, min_disk, _, _ = _REGISTRATION[role]
-    properties: dict[str, str] = {}
-    links: dict[str, str] = {}
-    if role.startswith("disk_"):
-        properties, links = dict(_DISK_PROPERTIES), dict(_DISK_LINKS)
-    elif role == "rootfs_tar":
-        properties = dict(_ROOTFS_PROPERTIES)
+def _describe(role: str, path: Path, size_bytes: int = -1, sha256: str = "") -> GuestImage:
+    """The image at `path` with its registration; size and checksum read unless given."""
+    name, disk_format, container_format, min_ram, min_disk, properties, links = _REGISTRATION[role]
     return GuestImage(
         role=role,
         name=name,
         path=path,
-        size_bytes=path.stat().st_size,
-        sha256=_file_sha256(path),
+        size_bytes=size_bytes if size_bytes >= 0 else path.stat().st_size,
+        sha256=sha256 or _file_sha256(path),
         disk_format=disk_format,
         container_format=container_format,
         min_ram_mb=min_ram,
         min_disk_gb=min_disk,
-        properties=properties,
-        links=links,
+        properties=dict(properties),
+        links=dict(links),
     )
 
 
@@ -235,7 +230,10 @@ def _current(out_dir: Path, digest: str) -> GuestImages | None:
         path = out_dir / record["path"]
         if not path.is_file() or path.stat().st_size != record["size_bytes"]:
             return None
-        images[record["role"]] = GuestImage(**{**record, "path": path})
+        # The registration comes from this code, not the manifest: it may have changed.
+        images[record["role"]] = _describe(
+            record["role"], path, record["size_bytes"], record["sha256"]
+        )
     return GuestImages(kernel_version=manifest["kernel_version"], built=False, **images)
 
 
