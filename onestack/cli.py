@@ -93,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
         help="new primary token and credential keys; tokens still valid stay valid",
     )
     rotate.set_defaults(handler=cmd_token_rotate_keys)
+    images = commands.add_parser("images", help="onestack's own guest images")
+    images_commands = images.add_subparsers(required=True, metavar="action")
+    build = images_commands.add_parser(
+        "build",
+        parents=[common],
+        help="build the guest images from Debian packages (skipped when up to date)",
+    )
+    build.add_argument(
+        "--output", type=Path, help="directory for the images (default <state_dir>/guest-images)"
+    )
+    build.set_defaults(handler=cmd_images_build)
     return parser
 
 
@@ -183,6 +194,24 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     count = manager.reencrypt_all()
     db.dispose()
     print(f"onestack: {count} credentials re-encrypted with key {credentials.primary}")
+    return 0
+
+
+def cmd_images_build(settings: Settings, args: argparse.Namespace) -> int:
+    """Build (or confirm) the guest images and list them with their checksums."""
+    from onestack import guest
+
+    out_dir: Path = args.output or settings.state_dir / "guest-images"
+    try:
+        images = guest.ensure_images(
+            out_dir, lambda message: print(f"onestack: {message}", flush=True)
+        )
+    except guest.BuildFailed as exc:
+        print(f"onestack: cannot build guest images: {exc}", file=sys.stderr)
+        return 1
+    for image in images.all():
+        print(f"  {image.name:<24} {image.disk_format:<6} {image.size_bytes:>10}  "
+              f"sha256:{image.sha256}  {image.path}")  # fmt: skip
     return 0
 
 

@@ -1,0 +1,52 @@
+"""Runs a built command; a failing tool becomes one `CommandFailed` error, raised here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Command:
+    """An argument list plus the environment variables it needs on top of ours."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    stdin: bytes | None = None
+
+
+class CommandFailed(Exception):
+    """A host command exited non-zero or could not be started."""
+
+    def __init__(self, argv: tuple[str, ...], message: str) -> None:
+        super().__init__(f"{argv[0]} failed: {message}")
+        self.argv = argv
+
+
+def run(command: Command, cwd: Path | None = None) -> str:
+    """Run `command` to completion and return its standard output (as text)."""
+    env = {**os.environ, "LC_ALL": "C", "PATH": _with_sbin(os.environ.get("PATH", "")),
+           **command.env}  # fmt: skip
+    try:
+        result = subprocess.run(
+            command.argv,
+            input=command.stdin,
+            capture_output=True,
+            env=env,
+            cwd=cwd,
+            check=True,
+        )
+    except FileNotFoundError as exc:
+        raise CommandFailed(command.argv, f"not installed ({exc.filename})") from exc
+    except subprocess.CalledProcessError as exc:
+        detail = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
+        raise CommandFailed(command.argv, detail) from exc
+    return result.stdout.decode(errors="replace")
+
+
+def _with_sbin(path: str) -> str:
+    """mke2fs, debugfs and modprobe live in sbin, which a user's PATH may lack."""
+    parts = path.split(os.pathsep) if path else ["/usr/local/bin", "/usr/bin", "/bin"]
+    return os.pathsep.join(parts + [d for d in ("/usr/sbin", "/sbin") if d not in parts])

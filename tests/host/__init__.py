@@ -1,0 +1,1 @@
+"""Host tests: real QEMU guests, namespaces and bridges (root)."""
