@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,8 +109,14 @@ class CatalogEntry:
     endpoints: tuple[CatalogEndpoint, ...]
 
 
-# Cached validations kept per process; the cache starts over when full.
+# Entries kept per cache and process; a full cache starts over.
 VALIDATION_CACHE_SIZE = 10_000
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= VALIDATION_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 class TokenManager:
@@ -121,8 +127,11 @@ class TokenManager:
         self.format = token_format
         self.settings = settings
         self.token_ttl = timedelta(seconds=settings.token_expiration_s)
-        # token id -> (generation, view): validations still true while the generation holds.
+        # Caches that hold while the identity write generation does: validations by token id,
+        # resolutions of (user, scope, app credential), and scope requests resolved to targets.
         self._validated: dict[str, tuple[int, TokenView]] = {}
+        self._grants: dict[tuple[Any, ...], tuple[int, TokenView, datetime | None]] = {}
+        self._targets: dict[tuple[Any, ...], tuple[int, str | None]] = {}
         self._catalog: tuple[int, Sequence[Service], Sequence[Endpoint]] | None = None
         self.generation = generation.GenerationWatch(db)
 
@@ -140,7 +149,7 @@ class TokenManager:
             return self._authenticate_app_cred(request, now)
         with self.db.reader() as session:
             if "token" in request.methods:
-                parent = self._decode_valid(session, request.token_id or "")
+                parent = self.validate(request.token_id or "").payload
                 if parent.app_cred_id is not None:
                     # Its roles and project are the credential's: no other scope to trade up to.
                     raise errors.AuthFailed(
@@ -226,8 +235,21 @@ class TokenManager:
     def _resolve_scope(
         self, session: Session, user_id: str, request: AuthRequest
     ) -> tuple[str, str | None]:
+        """The scope's target, which the user must hold a role on; cached per generation."""
         if request.scope == "unscoped":
             return "unscoped", None
+        key = (user_id, request.scope, request.scope_ref)
+        now_generation = self.generation.current()
+        cached = self._targets.get(key)
+        if cached is not None and cached[0] == now_generation:
+            return request.scope, cached[1]
+        scope, target_id = self._find_scope(session, user_id, request)
+        _remember(self._targets, key, (now_generation, target_id))
+        return scope, target_id
+
+    def _find_scope(
+        self, session: Session, user_id: str, request: AuthRequest
+    ) -> tuple[str, str | None]:
         if request.scope == "system":
             target_id = SYSTEM_TARGET
         elif request.scope == "domain":
@@ -259,9 +281,7 @@ class TokenManager:
         with self.db.reader() as session:
             self._check_not_revoked(session, payload)
             view = self._view(session, token_id, payload)
-        if len(self._validated) >= VALIDATION_CACHE_SIZE:
-            self._validated.clear()
-        self._validated[token_id] = (now_generation, view)
+        _remember(self._validated, token_id, (now_generation, view))
         return view
 
     def revoke(self, token_id: str) -> None:
@@ -277,11 +297,6 @@ class TokenManager:
                 )
                 generation.bump(session)
 
-    def _decode_valid(self, session: Session, token_id: str) -> TokenPayload:
-        payload = self.format.decode(token_id)
-        self._check_not_revoked(session, payload)
-        return payload
-
     def _check_not_revoked(self, session: Session, payload: TokenPayload) -> None:
         revoked = session.scalars(
             select(RevokedToken.audit_id).where(RevokedToken.audit_id.in_(payload.audit_ids))
@@ -290,12 +305,29 @@ class TokenManager:
             raise errors.InvalidToken("The token has been revoked.")
 
     def _view(self, session: Session, token_id: str, payload: TokenPayload) -> TokenView:
+        """The token resolved against what its user may do now on its scope.
+
+        Every token of one user on one scope (and application credential) shares that
+        resolution, cached per generation; only the password-change cut-off is per token.
+        """
+        key = (payload.user_id, payload.scope, payload.target_id, payload.app_cred_id)
+        now_generation = self.generation.current()
+        cached = self._grants.get(key)
+        if cached is None or cached[0] != now_generation:
+            cached = (now_generation, *self._resolve(session, token_id, payload))
+            _remember(self._grants, key, cached)
+        _, template, valid_after = cached
+        if valid_after is not None and payload.issued_at.replace(tzinfo=None) < valid_after:
+            raise errors.InvalidToken("The token was issued before its user's password changed.")
+        return replace(template, token_id=token_id, payload=payload)
+
+    def _resolve(
+        self, session: Session, token_id: str, payload: TokenPayload
+    ) -> tuple[TokenView, datetime | None]:
+        """The view, and the user's cut-off for tokens issued before a password change."""
         user = session.get(User, payload.user_id)
         if user is None or not user.enabled:
             raise errors.InvalidToken("The token's user is gone or disabled.")
-        valid_after = user.tokens_valid_after
-        if valid_after is not None and payload.issued_at.replace(tzinfo=None) < valid_after:
-            raise errors.InvalidToken("The token was issued before its user's password changed.")
         user_domain = session.get(Domain, user.domain_id)
         if user_domain is None or not user_domain.enabled:
             raise errors.InvalidToken("The token's user domain is gone or disabled.")
@@ -307,7 +339,7 @@ class TokenManager:
             password_expires_at=password_expires_at(user),
         )
         if payload.scope == "unscoped":
-            return view
+            return view, user.tokens_valid_after
         assert payload.target_id is not None
         scope_fields = self._scope_fields(session, payload)
         roles = effective_roles(session, user.user_id, payload.scope, payload.target_id)
@@ -321,7 +353,7 @@ class TokenManager:
             )
         if not roles:
             raise errors.InvalidToken("The user no longer has a role on the token's scope.")
-        return TokenView(**{**view.__dict__, **scope_fields, "roles": roles})
+        return replace(view, **scope_fields, roles=roles), user.tokens_valid_after
 
     def _scope_fields(self, session: Session, payload: TokenPayload) -> dict[str, Any]:
         if payload.scope == "project":
