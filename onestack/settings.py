@@ -44,6 +44,29 @@ class IdentitySettings(BaseModel):
     lockout_duration_s: int = Field(1800, gt=0)
 
 
+DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
+CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+
+
+class ImageSettings(BaseModel):
+    """The image service's own section (`[image]` in the TOML file)."""
+
+    # Which store keeps image data ("filesystem" or "memory") and, for the filesystem store,
+    # where; default <state_dir>/images.
+    store: str = "filesystem"
+    store_dir: Path | None = None
+    disk_formats: list[str] = list(DISK_FORMATS)
+    container_formats: list[str] = list(CONTAINER_FORMATS)
+    # The secure hash published as os_hash_value (Glance's hashing_algorithm).
+    hash_algo: str = "sha512"
+    # The largest image an upload may store (Glance's image_size_cap, 1 TiB).
+    image_size_cap_bytes: int = Field(1 << 40, gt=0)
+    page_size_default: int = Field(25, gt=0)
+    page_size_max: int = Field(1000, gt=0)
+    # An operator's policy overrides; default <state_dir>/image-policy.yaml when it exists.
+    policy_file: Path | None = None
+
+
 class BusSettings(BaseModel):
     """The message bus (`[bus]`): in-process, or AMQP (RabbitMQ) when `url` is set."""
 
@@ -94,6 +117,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     bus: BusSettings = BusSettings()
     cors: CorsSettings = CorsSettings()
+    image: ImageSettings = ImageSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -129,6 +153,11 @@ class Settings(BaseSettings):
     def metrics_dir(self) -> Path:
         """Where each API worker leaves a snapshot of its request metrics for its siblings."""
         return self.state_dir / "run" / "metrics"
+
+    @property
+    def image_store_dir(self) -> Path:
+        """Where the filesystem image store keeps image data."""
+        return self.image.store_dir or self.state_dir / "images"
 
     @property
     def run_file(self) -> Path:

@@ -1,0 +1,48 @@
+"""What every image router shares: the caller, policy checks and the manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from onestack.common.auth import TokenValidator, authenticate
+from onestack.common.policy import Policy
+from onestack.image import errors
+from onestack.image.manager import Caller, ImageManager
+from onestack.image.models import Image
+
+
+def manager(request: Request) -> ImageManager:
+    return request.app.state.manager
+
+
+def policy(request: Request) -> Policy:
+    return request.app.state.policy
+
+
+def caller(request: Request) -> Caller:
+    """The authenticated caller (401 first), and whether policy makes them an image admin."""
+    validate: TokenValidator = request.app.state.validate
+    ctx = authenticate(request, validate)
+    return Caller(ctx, policy(request).allowed("context_is_admin", ctx.credentials(), {}))
+
+
+def enforce(request: Request, action: str, image: Image | None = None) -> Caller:
+    """The caller if policy lets them do `image:<action>` (on `image`); 403 otherwise."""
+    who = caller(request)
+    policy(request).enforce(
+        f"image:{action}", who.ctx.credentials(), target(image), errors.ActionForbidden
+    )
+    return who
+
+
+def target(image: Image | None) -> dict[str, Any]:
+    if image is None:
+        return {}
+    return {"owner": image.owner, "visibility": image.visibility, "id": image.image_id}
+
+
+def endpoint_url(request: Request) -> str:
+    """The image endpoint's root as the client addressed it, without a trailing slash."""
+    return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"

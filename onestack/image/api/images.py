@@ -1,0 +1,132 @@
+"""Image records over HTTP: create, list, show, patch, delete, tags and (de)activation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common.http import JSONResponse
+from onestack.image import errors
+from onestack.image.api import listing, patch, render
+from onestack.image.api.common import caller, enforce, manager
+
+JSON_TYPES = ("application/json", "")
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    if _media_type(request) not in JSON_TYPES:
+        raise errors.UnsupportedMediaType(_media_type(request), "application/json")
+    try:
+        document = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise errors.InvalidParameter(f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(document, dict):
+        raise errors.InvalidParameter("The request body must be a JSON object.")
+    return document
+
+
+def _image_response(record: Any, status: int = 200) -> Response:
+    return JSONResponse(render.image(record), status_code=status)
+
+
+async def create(request: Request) -> Response:
+    who = enforce(request, "add_image")
+    attributes = await _json_object(request)
+    record = manager(request).images.create(who, attributes)
+    response = _image_response(record, 201)
+    response.headers["Location"] = f"/v2/images/{record.image_id}"
+    response.headers["OpenStack-image-store-ids"] = manager(request).store.store_id
+    return response
+
+
+async def list_images(request: Request) -> Response:
+    who = enforce(request, "get_images")
+    query = listing.parse(request.query_params, manager(request).settings)
+    records = manager(request).images.list(who, query)
+    body: dict[str, Any] = {
+        "images": [render.image(r) for r in records],
+        "first": "/v2/images",
+        "schema": "/v2/schemas/images",
+    }
+    if records and len(records) == query.limit:
+        body["next"] = listing.next_link(request.query_params, records[-1].image_id)
+    return JSONResponse(body)
+
+
+async def show(request: Request) -> Response:
+    image_id = request.path_params["image_id"]
+    record = manager(request).images.get(caller(request), image_id)
+    enforce(request, "get_image", record)
+    return _image_response(record)
+
+
+async def update(request: Request) -> Response:
+    image_id = request.path_params["image_id"]
+    who = caller(request)
+    record = manager(request).images.get(who, image_id)
+    enforce(request, "modify_image", record)
+    if _media_type(request) != patch.MEDIA_TYPE:
+        raise errors.UnsupportedMediaType(_media_type(request), patch.MEDIA_TYPE)
+    changes = patch.parse(await request.body())
+    return _image_response(manager(request).images.update(who, image_id, changes))
+
+
+async def delete(request: Request) -> Response:
+    image_id = request.path_params["image_id"]
+    who = caller(request)
+    enforce(request, "delete_image", manager(request).images.get(who, image_id))
+    manager(request).images.delete(who, image_id)
+    return Response(status_code=204)
+
+
+async def add_tag(request: Request) -> Response:
+    image_id, tag = request.path_params["image_id"], request.path_params["tag"]
+    who = caller(request)
+    enforce(request, "modify_image", manager(request).images.get(who, image_id))
+    manager(request).images.add_tag(who, image_id, tag)
+    return Response(status_code=204)
+
+
+async def remove_tag(request: Request) -> Response:
+    image_id, tag = request.path_params["image_id"], request.path_params["tag"]
+    who = caller(request)
+    enforce(request, "modify_image", manager(request).images.get(who, image_id))
+    manager(request).images.remove_tag(who, image_id, tag)
+    return Response(status_code=204)
+
+
+async def deactivate(request: Request) -> Response:
+    image_id = request.path_params["image_id"]
+    who = caller(request)
+    enforce(request, "deactivate", manager(request).images.get(who, image_id))
+    manager(request).images.deactivate(who, image_id)
+    return Response(status_code=204)
+
+
+async def reactivate(request: Request) -> Response:
+    image_id = request.path_params["image_id"]
+    who = caller(request)
+    enforce(request, "reactivate", manager(request).images.get(who, image_id))
+    manager(request).images.reactivate(who, image_id)
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/v2/images", create, methods=["POST"]),
+    Route("/v2/images", list_images, methods=["GET"]),
+    Route("/v2/images/{image_id}", show, methods=["GET"]),
+    Route("/v2/images/{image_id}", update, methods=["PATCH"]),
+    Route("/v2/images/{image_id}", delete, methods=["DELETE"]),
+    Route("/v2/images/{image_id}/tags/{tag}", add_tag, methods=["PUT"]),
+    Route("/v2/images/{image_id}/tags/{tag}", remove_tag, methods=["DELETE"]),
+    Route("/v2/images/{image_id}/actions/deactivate", deactivate, methods=["POST"]),
+    Route("/v2/images/{image_id}/actions/reactivate", reactivate, methods=["POST"]),
+]
