@@ -32,9 +32,7 @@ def test_committed_data_reads_back_whole(store: ImageStore) -> None:
 
 
 @pytest.mark.parametrize(("start", "end"), [(0, 1), (100, 70_000), (255_999, None), (5, 5)])
-def test_read_returns_the_requested_range(
-    store: ImageStore, start: int, end: int | None
-) -> None:
+def test_read_returns_the_requested_range(store: ImageStore, start: int, end: int | None) -> None:
     location = _put(store)
     assert b"".join(store.read(location, start, end)) == DATA[start:end]
 
