@@ -7,11 +7,12 @@ settings from a global: `load_settings()` builds one object and callers hand it 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,7 +54,7 @@ class ImageSettings(BaseModel):
 
     # Which store keeps image data ("filesystem" or "memory") and, for the filesystem store,
     # where; default <state_dir>/images.
-    store: str = "filesystem"
+    store: Literal["filesystem", "memory"] = "filesystem"
     store_dir: Path | None = None
     disk_formats: list[str] = list(DISK_FORMATS)
     container_formats: list[str] = list(CONTAINER_FORMATS)
@@ -65,6 +66,13 @@ class ImageSettings(BaseModel):
     page_size_max: int = Field(1000, gt=0)
     # An operator's policy overrides; default <state_dir>/image-policy.yaml when it exists.
     policy_file: Path | None = None
+
+    @field_validator("hash_algo")
+    @classmethod
+    def _known_hash(cls, value: str) -> str:
+        if value not in hashlib.algorithms_available:
+            raise ValueError(f"{value!r} is not a hash algorithm this Python offers")
+        return value
 
 
 class BusSettings(BaseModel):

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+import anyio.to_thread
 from sqlalchemy import update
 
 from onestack.common.bus import Notifier
@@ -48,7 +49,8 @@ class DataManager:
         writer = self.store.writer(image_id)
         try:
             size, md5, secure = await self._stream(body, writer)
-            location = writer.commit()
+            # Committing may fsync a large file: off the event loop.
+            location = await anyio.to_thread.run_sync(writer.commit)
         except BaseException:
             writer.abort()
             self._set_queued(image_id)
