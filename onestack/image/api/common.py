@@ -37,6 +37,13 @@ def enforce(request: Request, action: str, image: Image | None = None) -> Caller
     return who
 
 
+def enforce_on_image(request: Request, action: str) -> tuple[Caller, Image]:
+    """The caller and the image in the path: 401, then 404 if invisible, then 403 by policy."""
+    who = caller(request)
+    image = manager(request).images.get(who, request.path_params["image_id"])
+    return enforce(request, action, image), image
+
+
 def target(image: Image | None) -> dict[str, Any]:
     if image is None:
         return {}

@@ -14,21 +14,19 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from onestack.image import errors
-from onestack.image.api.common import caller, enforce, manager
+from onestack.image.api.common import enforce_on_image, manager
 
 OCTET_STREAM = "application/octet-stream"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 async def upload(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    who = caller(request)
-    enforce(request, "upload_image", manager(request).images.get(who, image_id))
+    who, image = enforce_on_image(request, "upload_image")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != OCTET_STREAM:
         raise errors.UnsupportedMediaType(media_type, OCTET_STREAM)
     try:
-        await manager(request).data.upload(who, image_id, _body(request))
+        await manager(request).data.upload(who, image.image_id, _body(request))
     except ClientDisconnect as exc:
         raise errors.UploadInterrupted() from exc
     return Response(status_code=204)
@@ -40,11 +38,9 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 
 
 async def download(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    who = caller(request)
-    enforce(request, "download_image", manager(request).images.get(who, image_id))
+    who, image = enforce_on_image(request, "download_image")
     wanted = _range(request.headers.get("range"))
-    data = manager(request).data.download(who, image_id, wanted)
+    data = manager(request).data.download(who, image.image_id, wanted)
     if data.chunks is None:
         return Response(status_code=204)
     headers = {"Content-Length": str(data.end - data.start)}

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from onestack.common.http import JSONResponse
 from onestack.image import errors
 from onestack.image.api import listing, patch, render
-from onestack.image.api.common import caller, enforce, manager
+from onestack.image.api.common import enforce, enforce_on_image, manager
 
 JSON_TYPES = ("application/json", "")
 
@@ -62,60 +62,45 @@ async def list_images(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    record = manager(request).images.get(caller(request), image_id)
-    enforce(request, "get_image", record)
+    _, record = enforce_on_image(request, "get_image")
     return _image_response(record)
 
 
 async def update(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    who = caller(request)
-    record = manager(request).images.get(who, image_id)
-    enforce(request, "modify_image", record)
+    who, record = enforce_on_image(request, "modify_image")
     if _media_type(request) != patch.MEDIA_TYPE:
         raise errors.UnsupportedMediaType(_media_type(request), patch.MEDIA_TYPE)
     changes = patch.parse(await request.body())
-    return _image_response(manager(request).images.update(who, image_id, changes))
+    return _image_response(manager(request).images.update(who, record.image_id, changes))
 
 
 async def delete(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    who = caller(request)
-    enforce(request, "delete_image", manager(request).images.get(who, image_id))
-    manager(request).images.delete(who, image_id)
+    who, record = enforce_on_image(request, "delete_image")
+    manager(request).images.delete(who, record.image_id)
     return Response(status_code=204)
 
 
 async def add_tag(request: Request) -> Response:
-    image_id, tag = request.path_params["image_id"], request.path_params["tag"]
-    who = caller(request)
-    enforce(request, "modify_image", manager(request).images.get(who, image_id))
-    manager(request).images.add_tag(who, image_id, tag)
+    who, record = enforce_on_image(request, "modify_image")
+    manager(request).images.add_tag(who, record.image_id, request.path_params["tag"])
     return Response(status_code=204)
 
 
 async def remove_tag(request: Request) -> Response:
-    image_id, tag = request.path_params["image_id"], request.path_params["tag"]
-    who = caller(request)
-    enforce(request, "modify_image", manager(request).images.get(who, image_id))
-    manager(request).images.remove_tag(who, image_id, tag)
+    who, record = enforce_on_image(request, "modify_image")
+    manager(request).images.remove_tag(who, record.image_id, request.path_params["tag"])
     return Response(status_code=204)
 
 
 async def deactivate(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    who = caller(request)
-    enforce(request, "deactivate", manager(request).images.get(who, image_id))
-    manager(request).images.deactivate(who, image_id)
+    who, record = enforce_on_image(request, "deactivate")
+    manager(request).images.deactivate(who, record.image_id)
     return Response(status_code=204)
 
 
 async def reactivate(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    who = caller(request)
-    enforce(request, "reactivate", manager(request).images.get(who, image_id))
-    manager(request).images.reactivate(who, image_id)
+    who, record = enforce_on_image(request, "reactivate")
+    manager(request).images.reactivate(who, record.image_id)
     return Response(status_code=204)
 
 
