@@ -1,9 +1,9 @@
 """Image's domain errors, named as Glance names them; rendered by `image.api` in Glance's body.
 
-ImageNotFound, TagNotFound                                   404
+ImageNotFound, TagNotFound, MemberNotFound                   404
 Forbidden family: ReadonlyProperty, ReservedProperty, ImageProtected,
                   ImageDeactivated, PublicizeForbidden        403
-InvalidImageStatusTransition, PropertyNotFound, Duplicate     409 (400 for the actions)
+InvalidImageStatusTransition, PropertyNotFound, Duplicate*    409 (400 for the actions)
 InvalidParameter (bad filter, sort key, marker, patch)        400
 ImageTooLarge                                                 413
 UnsupportedMediaType                                          415
@@ -99,3 +99,20 @@ class RangeNotSatisfiable(OneStackError):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.headers = {"Content-Range": f"bytes */{size}"}
+
+
+class MemberNotFound(NotFound):
+    def __init__(self, image_id: str, member_id: str) -> None:
+        super().__init__(f"Member {member_id} not found on image {image_id}.")
+
+
+class DuplicateMember(Conflict):
+    def __init__(self, image_id: str, member_id: str) -> None:
+        super().__init__(f"Member {member_id} already exists on image {image_id}.")
+
+
+class NotShared(Forbidden):
+    def __init__(self, visibility: str) -> None:
+        super().__init__(
+            f"Only shared images have members; this image's visibility is {visibility}."
+        )

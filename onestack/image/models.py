@@ -1,4 +1,4 @@
-"""Image's own tables: images, their free-form properties and their tags; nobody else's.
+"""Image's own tables: images, their free-form properties, tags and members; nobody else's.
 
 An image's data lives in a store (see `drivers/`); the row keeps where (`store`, `location`)
 and what the data hashes to. Extra properties are rows, so list filters on them are SQL.
@@ -44,6 +44,8 @@ class Image(Base):
     tags: Mapped[list[ImageTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ImageTag.tag"
     )
+    # Loaded only when asked for; the relationship makes deleting an image delete its members.
+    members: Mapped[list[ImageMember]] = relationship(cascade="all, delete-orphan", lazy="select")
 
 
 class ImageProperty(Base):
@@ -61,3 +63,16 @@ class ImageTag(Base):
         ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ImageMember(Base):
+    """A project an image owner shares a `shared` image with, and whether it accepted."""
+
+    __tablename__ = "image_members"
+    image_id: Mapped[str] = mapped_column(
+        ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

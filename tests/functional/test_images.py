@@ -379,3 +379,53 @@ def test_hidden_images_are_listed_only_on_request(admin: ImageClient) -> None:
 )
 def test_bad_list_queries_are_400s(admin: ImageClient, params: dict[str, Any]) -> None:
     assert_image_error(admin.list(**params), 400)
+
+
+# -- members -------------------------------------------------------------------------------
+
+
+def _project_id(cloud: CloudProcess, name: str) -> str:
+    return cloud.openstack("project", "show", name, "-f", "json")["id"]
+
+
+def test_shared_image_reaches_a_member_project_once_accepted(
+    cloud: CloudProcess, admin: ImageClient, demo: ImageClient
+) -> None:
+    image = admin.create(name="shared-with-demo", disk_format="raw", container_format="bare")
+    admin.upload(image["id"], b"shared bytes")
+    demo_project = _project_id(cloud, "demo")
+    cloud.openstack("image", "add", "project", image["id"], demo_project)
+    assert demo.show(image["id"])["name"] == "shared-with-demo"  # pending members may look
+    assert "shared-with-demo" not in _names(demo.list())
+    assert "shared-with-demo" in _names(demo.list(member_status="pending"))
+    cloud.openstack("image", "set", "--accept", image["id"], cloud="onestack-demo")
+    assert "shared-with-demo" in _names(demo.list())
+    assert demo.request("GET", f"images/{image['id']}/file").content == b"shared bytes"
+    members = demo.request("GET", f"images/{image['id']}/members").json()["members"]
+    assert [(m["member_id"], m["status"]) for m in members] == [(demo_project, "accepted")]
+    cloud.openstack("image", "remove", "project", image["id"], demo_project)
+    assert_image_error(demo.request("GET", f"images/{image['id']}"), 404)
+
+
+def test_only_the_owner_manages_members_and_only_the_member_answers(
+    cloud: CloudProcess, admin: ImageClient, demo: ImageClient
+) -> None:
+    image = admin.create(name="members-rules")
+    path = f"images/{image['id']}/members"
+    demo_project = _project_id(cloud, "demo")
+    created = admin.request("POST", path, json={"member": demo_project})
+    assert (created.status_code, created.json()["status"]) == (200, "pending")
+    assert_image_error(admin.request("POST", path, json={"member": demo_project}), 409)
+    assert_image_error(demo.request("POST", path, json={"member": "other"}), 403)
+    assert_image_error(demo.request("DELETE", f"{path}/{demo_project}"), 403)
+    assert_image_error(demo.request("PUT", f"{path}/{demo_project}", json={"status": "maybe"}), 400)
+    answer = demo.request("PUT", f"{path}/{demo_project}", json={"status": "rejected"})
+    assert answer.json()["status"] == "rejected"
+    assert_image_error(admin.request("GET", f"{path}/someone-else"), 404)
+    assert_image_error(admin.request("POST", path, json={}), 400)
+
+
+def test_only_shared_images_have_members(admin: ImageClient) -> None:
+    private = admin.create(name="private-no-members", visibility="private")
+    response = admin.request("POST", f"images/{private['id']}/members", json={"member": "p"})
+    assert_image_error(response, 403)

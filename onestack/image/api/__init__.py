@@ -14,7 +14,7 @@ from onestack.common.auth import TokenValidator
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
-from onestack.image.api import data, images, info, schemas, versions
+from onestack.image.api import data, images, info, members, schemas, versions
 from onestack.image.manager import ImageManager
 
 MOUNT_PATH = "/image"
@@ -30,7 +30,14 @@ def render_error(error: OneStackError) -> dict[str, Any]:
 
 
 def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -> Starlette:
-    routes = [*versions.routes, *schemas.routes, *info.routes, *images.routes, *data.routes]
+    routes = [
+        *versions.routes,
+        *schemas.routes,
+        *info.routes,
+        *images.routes,
+        *data.routes,
+        *members.routes,
+    ]
     app = service_app(routes, render_error)
     app.state.manager = manager
     app.state.policy = policy

@@ -1,9 +1,10 @@
-"""What every image router shares: the caller, policy checks and the manager."""
+"""What every image router shares: the caller, policy checks, JSON bodies and the manager."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from onestack.common.auth import TokenValidator, authenticate
@@ -11,6 +12,26 @@ from onestack.common.policy import Policy
 from onestack.image import errors
 from onestack.image.manager import Caller, ImageManager
 from onestack.image.models import Image
+
+JSON_TYPES = ("application/json", "")
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased ("" when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; 415 for another media type, 400 when it is not one."""
+    if media_type(request) not in JSON_TYPES:
+        raise errors.UnsupportedMediaType(media_type(request), "application/json")
+    try:
+        document = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise errors.InvalidParameter(f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(document, dict):
+        raise errors.InvalidParameter("The request body must be a JSON object.")
+    return document
 
 
 def manager(request: Request) -> ImageManager:
@@ -28,20 +49,20 @@ def caller(request: Request) -> Caller:
     return Caller(ctx, policy(request).allowed("context_is_admin", ctx.credentials(), {}))
 
 
-def enforce(request: Request, action: str, image: Image | None = None) -> Caller:
+def enforce(request: Request, action: str, image: Image | None = None, **more: Any) -> Caller:
     """The caller if policy lets them do `image:<action>` (on `image`); 403 otherwise."""
     who = caller(request)
     policy(request).enforce(
-        f"image:{action}", who.ctx.credentials(), target(image), errors.ActionForbidden
+        f"image:{action}", who.ctx.credentials(), {**target(image), **more}, errors.ActionForbidden
     )
     return who
 
 
-def enforce_on_image(request: Request, action: str) -> tuple[Caller, Image]:
+def enforce_on_image(request: Request, action: str, **more: Any) -> tuple[Caller, Image]:
     """The caller and the image in the path: 401, then 404 if invisible, then 403 by policy."""
     who = caller(request)
     image = manager(request).images.get(who, request.path_params["image_id"])
-    return enforce(request, action, image), image
+    return enforce(request, action, image, **more), image
 
 
 def target(image: Image | None) -> dict[str, Any]:

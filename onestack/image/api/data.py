@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from onestack.image import errors
-from onestack.image.api.common import enforce_on_image, manager
+from onestack.image.api.common import enforce_on_image, manager, media_type
 
 OCTET_STREAM = "application/octet-stream"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -22,9 +22,8 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 async def upload(request: Request) -> Response:
     who, image = enforce_on_image(request, "upload_image")
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != OCTET_STREAM:
-        raise errors.UnsupportedMediaType(media_type, OCTET_STREAM)
+    if media_type(request) != OCTET_STREAM:
+        raise errors.UnsupportedMediaType(media_type(request), OCTET_STREAM)
     try:
         await manager(request).data.upload(who, image.image_id, _body(request))
     except ClientDisconnect as exc:

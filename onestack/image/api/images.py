@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,25 +11,13 @@ from starlette.routing import Route
 from onestack.common.http import JSONResponse
 from onestack.image import errors
 from onestack.image.api import listing, patch, render
-from onestack.image.api.common import enforce, enforce_on_image, manager
-
-JSON_TYPES = ("application/json", "")
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    if _media_type(request) not in JSON_TYPES:
-        raise errors.UnsupportedMediaType(_media_type(request), "application/json")
-    try:
-        document = orjson.loads(await request.body() or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise errors.InvalidParameter(f"The request body is not valid JSON: {exc}.") from exc
-    if not isinstance(document, dict):
-        raise errors.InvalidParameter("The request body must be a JSON object.")
-    return document
+from onestack.image.api.common import (
+    enforce,
+    enforce_on_image,
+    json_object,
+    manager,
+    media_type,
+)
 
 
 def _image_response(record: Any, status: int = 200) -> Response:
@@ -39,7 +26,7 @@ def _image_response(record: Any, status: int = 200) -> Response:
 
 async def create(request: Request) -> Response:
     who = enforce(request, "add_image")
-    attributes = await _json_object(request)
+    attributes = await json_object(request)
     record = manager(request).images.create(who, attributes)
     response = _image_response(record, 201)
     response.headers["Location"] = f"/v2/images/{record.image_id}"
@@ -68,8 +55,8 @@ async def show(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     who, record = enforce_on_image(request, "modify_image")
-    if _media_type(request) != patch.MEDIA_TYPE:
-        raise errors.UnsupportedMediaType(_media_type(request), patch.MEDIA_TYPE)
+    if media_type(request) != patch.MEDIA_TYPE:
+        raise errors.UnsupportedMediaType(media_type(request), patch.MEDIA_TYPE)
     changes = patch.parse(await request.body())
     return _image_response(manager(request).images.update(who, record.image_id, changes))
 

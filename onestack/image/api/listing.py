@@ -17,6 +17,7 @@ from onestack.image.manager.query import EQUALITY_FILTERS, TIME_OPERATORS
 from onestack.settings import ImageSettings
 
 VISIBILITIES = ("public", "private", "shared", "community", "all")
+MEMBER_STATUSES = ("pending", "accepted", "rejected", "all")
 # Parameters with a meaning of their own; any other one filters on an extra property.
 KNOWN = frozenset(
     {
@@ -46,6 +47,8 @@ def parse(params: QueryParams, settings: ImageSettings) -> ListQuery:
         if name in params:
             value = params[name]
             query.equals[name] = value[3:].split(",") if value.startswith("in:") else [value]
+    if "member_status" in params:
+        query.member_status = _one_of("member_status", params["member_status"], MEMBER_STATUSES)
     if "visibility" in params:
         query.visibility = _one_of("visibility", params["visibility"], VISIBILITIES)
     query.tags = params.getlist("tag")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from onestack.image.models import Image
+from onestack.image.models import Image, ImageMember
 
 
 def timestamp(moment: datetime) -> str:
@@ -43,3 +43,14 @@ def image(record: Image) -> dict[str, Any]:
     if record.store:
         body["stores"] = record.store
     return body
+
+
+def member(record: ImageMember) -> dict[str, Any]:
+    return {
+        "image_id": record.image_id,
+        "member_id": record.member_id,
+        "status": record.status,
+        "created_at": timestamp(record.created_at),
+        "updated_at": timestamp(record.updated_at),
+        "schema": "/v2/schemas/member",
+    }

@@ -1,4 +1,5 @@
-"""Image's logic and its only writes: records (`manager.images`) and data (`manager.data`)."""
+"""Image's logic and its only writes: records (`manager.images`), data (`manager.data`) and
+members (`manager.members`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from onestack.image.drivers import ImageStore
 from onestack.image.manager.base import Caller
 from onestack.image.manager.data import DataManager, ImageData
 from onestack.image.manager.images import Change, ImageRecords
+from onestack.image.manager.members import MemberManager
 from onestack.image.manager.query import SORT_KEYS, ListQuery
 from onestack.settings import ImageSettings
 
@@ -24,3 +26,4 @@ class ImageManager:
         self.store = store
         self.images = ImageRecords(db, store, settings, notifier)
         self.data = DataManager(db, store, settings, notifier)
+        self.members = MemberManager(db, notifier)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
 from onestack.image import errors
-from onestack.image.models import Image
+from onestack.image.models import Image, ImageMember
 
 
 @dataclass(frozen=True)
@@ -26,20 +26,24 @@ class Caller:
         return self.ctx.project_id
 
 
-def can_see(caller: Caller, image: Image) -> bool:
-    """Glance's visibility: admins see all; others their own, public and community images.
-
-    Shared images would also be visible to accepted members; members are not kept yet.
-    """
-    if caller.is_admin or image.visibility in ("public", "community"):
-        return True
+def owns(caller: Caller, image: Image) -> bool:
     return image.owner is not None and image.owner == caller.project_id
+
+
+def can_see(session: Session, caller: Caller, image: Image) -> bool:
+    """Glance's visibility: admins see all; others their own, public and community images,
+    and shared images their project is a member of (whatever the member's status)."""
+    if caller.is_admin or image.visibility in ("public", "community") or owns(caller, image):
+        return True
+    if image.visibility != "shared" or caller.project_id is None:
+        return False
+    return session.get(ImageMember, (image.image_id, caller.project_id)) is not None
 
 
 def get_visible(session: Session, caller: Caller, image_id: str) -> Image:
     """The image if the caller may see it; ImageNotFound otherwise (never 403: no leaks)."""
     image = session.get(Image, image_id)
-    if image is None or not can_see(caller, image):
+    if image is None or not can_see(session, caller, image):
         raise errors.ImageNotFound(image_id)
     return image
 

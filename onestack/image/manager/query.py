@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from onestack.image import errors
 from onestack.image.manager.base import Caller, get_visible
-from onestack.image.models import Image, ImageProperty, ImageTag
+from onestack.image.models import Image, ImageMember, ImageProperty, ImageTag
 
 # Sort keys Glance accepts, with what stands in for NULL when comparing.
 SORT_KEYS: dict[str, Any] = {
@@ -44,6 +44,7 @@ class ListQuery:
 
     equals: dict[str, list[str]] = field(default_factory=dict)  # name=in:a,b -> ["a", "b"]
     visibility: str | None = None  # public, private, shared, community or all
+    member_status: str = "accepted"  # which shared-with-me images: pending, rejected or all
     tags: list[str] = field(default_factory=list)
     size_min: int | None = None
     size_max: int | None = None
@@ -58,7 +59,8 @@ class ListQuery:
 
 def list_images(session: Session, caller: Caller, query: ListQuery) -> list[Image]:
     sort = _full_sort(query.sort)
-    statement = select(Image).where(_visible(caller, query.visibility), *_filters(query))
+    visible = _visible(caller, query.visibility, query.member_status)
+    statement = select(Image).where(visible, *_filters(query))
     if query.marker is not None:
         marker = _marker(session, caller, query.marker)
         statement = statement.where(_after(marker, sort))
@@ -66,18 +68,32 @@ def list_images(session: Session, caller: Caller, query: ListQuery) -> list[Imag
     return list(session.scalars(statement.order_by(*order).limit(query.limit)))
 
 
-def _visible(caller: Caller, visibility: str | None) -> ColumnElement[bool]:
-    """What the caller may list; community images only when asked for (or their own)."""
+def _visible(caller: Caller, visibility: str | None, member_status: str) -> ColumnElement[bool]:
+    """What the caller may list; community images only when asked for (or their own), shared
+    ones when their project is a member with `member_status` (accepted by default)."""
     own = Image.owner == caller.project_id if caller.project_id else false()
+    shared = and_(Image.visibility == "shared", _member(caller, member_status))
     if visibility not in (None, "all"):
         kind = Image.visibility == visibility
         if caller.is_admin or visibility in ("public", "community"):
             return kind
-        return and_(kind, own)
+        return and_(kind, or_(own, shared))
     if caller.is_admin:
         return true() if visibility == "all" else or_(Image.visibility != "community", own)
     shown = ("public", "community") if visibility == "all" else ("public",)
-    return or_(own, Image.visibility.in_(shown))
+    return or_(own, Image.visibility.in_(shown), shared)
+
+
+def _member(caller: Caller, member_status: str) -> ColumnElement[bool]:
+    if caller.project_id is None:
+        return false()
+    conditions = [
+        ImageMember.image_id == Image.image_id,
+        ImageMember.member_id == caller.project_id,
+    ]
+    if member_status != "all":
+        conditions.append(ImageMember.status == member_status)
+    return exists().where(*conditions)
 
 
 def _filters(query: ListQuery) -> list[ColumnElement[bool]]:

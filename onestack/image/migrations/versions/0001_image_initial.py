@@ -1,4 +1,4 @@
-"""image: images, their properties and tags
+"""image: images, their properties, tags and members
 
 Revision ID: image_0001
 Revises:
@@ -57,9 +57,18 @@ def upgrade() -> None:
         _image_fk(),
         sa.Column("tag", sa.String(255), primary_key=True),
     )
+    op.create_table(
+        "image_members",
+        _image_fk(),
+        sa.Column("member_id", sa.String(255), primary_key=True, index=True),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("image_members")
     op.drop_table("image_tags")
     op.drop_table("image_properties")
     op.drop_table("image_images")
