@@ -49,25 +49,29 @@ def caller(request: Request) -> Caller:
     return Caller(ctx, policy(request).allowed("context_is_admin", ctx.credentials(), {}))
 
 
-def enforce(request: Request, action: str, image: Image | None = None, **more: Any) -> Caller:
-    """The caller if policy lets them do `image:<action>` (on `image`); 403 otherwise."""
+def enforce(request: Request, action: str) -> Caller:
+    """The caller if policy lets them do `image:<action>`; 401 or 403 otherwise."""
     who = caller(request)
-    policy(request).enforce(
-        f"image:{action}", who.ctx.credentials(), {**target(image), **more}, errors.ActionForbidden
-    )
+    _check(request, who, action, {})
     return who
 
 
 def enforce_on_image(request: Request, action: str, **more: Any) -> tuple[Caller, Image]:
-    """The caller and the image in the path: 401, then 404 if invisible, then 403 by policy."""
+    """The caller and the image in the path: 401, then 404 if invisible, then 403 by policy.
+
+    `more` adds to the policy target (the member id of a membership being changed).
+    """
     who = caller(request)
     image = manager(request).images.get(who, request.path_params["image_id"])
-    return enforce(request, action, image, **more), image
+    _check(request, who, action, {**target(image), **more})
+    return who, image
 
 
-def target(image: Image | None) -> dict[str, Any]:
-    if image is None:
-        return {}
+def _check(request: Request, who: Caller, action: str, on: dict[str, Any]) -> None:
+    policy(request).enforce(f"image:{action}", who.ctx.credentials(), on, errors.ActionForbidden)
+
+
+def target(image: Image) -> dict[str, Any]:
     return {"owner": image.owner, "visibility": image.visibility, "id": image.image_id}
 
 

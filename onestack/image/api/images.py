@@ -18,9 +18,10 @@ from onestack.image.api.common import (
     manager,
     media_type,
 )
+from onestack.image.models import Image
 
 
-def _image_response(record: Any, status: int = 200) -> Response:
+def _image_response(record: Image, status: int = 200) -> Response:
     return JSONResponse(render.image(record), status_code=status)
 
 
