@@ -429,3 +429,24 @@ def test_only_shared_images_have_members(admin: ImageClient) -> None:
     private = admin.create(name="private-no-members", visibility="private")
     response = admin.request("POST", f"images/{private['id']}/members", json={"member": "p"})
     assert_image_error(response, 403)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "images", {"params": {"name": "a\x00b"}}),
+        ("GET", "images", {"params": {"size_min": 10**30}}),
+        ("GET", "images/a%00b", {}),
+        ("POST", "images", {"json": {"name": "a\x00b"}}),
+        ("POST", "images", {"json": {"x\x00": "y"}}),
+        ("POST", "images", {"json": {"tags": ["a\x00"]}}),
+        ("POST", "images", {"json": {"min_ram": 2**40}}),
+    ],
+)
+def test_values_no_database_can_hold_are_400s(
+    admin: ImageClient, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    """Regression: NUL characters and out-of-range integers used to reach the database."""
+    before = len(admin.list(limit=1000).json()["images"])
+    assert_image_error(admin.request(method, path, **kwargs), 400)
+    assert len(admin.list(limit=1000).json()["images"]) == before

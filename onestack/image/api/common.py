@@ -46,6 +46,11 @@ def caller(request: Request) -> Caller:
     """The authenticated caller (401 first), and whether policy makes them an image admin."""
     validate: TokenValidator = request.app.state.validate
     ctx = authenticate(request, validate)
+    if "\x00" in request.scope["path"] or any(
+        "\x00" in key + value for key, value in request.query_params.multi_items()
+    ):
+        # Nothing stores NUL (PostgreSQL text cannot), so no id or filter can contain one.
+        raise errors.InvalidParameter("The URL must not contain NUL characters.")
     return Caller(ctx, policy(request).allowed("context_is_admin", ctx.credentials(), {}))
 
 

@@ -17,6 +17,7 @@ from onestack.image.manager.query import EQUALITY_FILTERS, TIME_OPERATORS
 from onestack.settings import ImageSettings
 
 VISIBILITIES = ("public", "private", "shared", "community", "all")
+MAX_INT64 = 2**63 - 1
 MEMBER_STATUSES = ("pending", "accepted", "rejected", "all")
 # Parameters with a meaning of their own; any other one filters on an extra property.
 KNOWN = frozenset(
@@ -114,8 +115,8 @@ def _integer(params: QueryParams, name: str) -> int | None:
         value = int(raw)
     except ValueError:
         raise InvalidParameter(f"Invalid value for '{name}': {raw!r} is not an integer.") from None
-    if value < 0:
-        raise InvalidParameter(f"Invalid value for '{name}': it must not be negative.")
+    if not 0 <= value <= MAX_INT64:
+        raise InvalidParameter(f"Invalid value for '{name}': it must be from 0 to {MAX_INT64}.")
     return value
 
 

@@ -47,6 +47,7 @@ WRITABLE = (
 )
 VISIBILITIES = ("public", "private", "shared", "community")
 MAX_STRING = 255
+MAX_INT32 = 2**31 - 1
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 
@@ -56,12 +57,16 @@ def check_name(name: str, creating: bool = False) -> None:
         raise errors.ReadonlyProperty(name)
     if name in RESERVED or name.startswith(RESERVED_PREFIX):
         raise errors.ReservedProperty(name)
-    if not name or len(name) > MAX_STRING:
-        raise errors.InvalidParameter(f"Property names must be 1 to {MAX_STRING} characters.")
+    if not name or len(name) > MAX_STRING or "\x00" in name:
+        raise errors.InvalidParameter(
+            f"Property names must be 1 to {MAX_STRING} characters, without NUL."
+        )
 
 
 def check_value(name: str, value: Any, settings: ImageSettings) -> Any:
     """`value` for attribute `name` if the schema allows it; 400 otherwise."""
+    if isinstance(value, str) and "\x00" in value:
+        raise _invalid(name, "must not contain NUL characters")
     if name == "id":
         if not isinstance(value, str) or not _UUID.match(value):
             raise _invalid(name, "must be a UUID")
@@ -79,8 +84,8 @@ def check_value(name: str, value: Any, settings: ImageSettings) -> Any:
             raise _invalid(name, "must be a boolean")
         return value
     if name in ("min_disk", "min_ram"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise _invalid(name, "must be an integer of at least 0")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT32:
+            raise _invalid(name, f"must be an integer from 0 to {MAX_INT32}")
         return value
     if name == "disk_format":
         return None if value is None else _one_of(name, value, settings.disk_formats)
@@ -100,8 +105,8 @@ def check_tags(value: Any) -> list[str]:
 
 
 def check_tag(tag: str) -> str:
-    if not tag or len(tag) > MAX_STRING:
-        raise errors.InvalidParameter(f"Tags must be 1 to {MAX_STRING} characters.")
+    if not tag or len(tag) > MAX_STRING or "\x00" in tag:
+        raise errors.InvalidParameter(f"Tags must be 1 to {MAX_STRING} characters, without NUL.")
     return tag
 
 

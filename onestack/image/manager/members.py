@@ -38,7 +38,7 @@ class MemberManager:
             return self._get(session, caller, image_id, member_id)
 
     def add(self, caller: Caller, image_id: str, member_id: str) -> ImageMember:
-        if not member_id or len(member_id) > 255:
+        if not member_id or len(member_id) > 255 or "\x00" in member_id:
             raise errors.InvalidParameter("'member' must be a project id of 1 to 255 characters.")
         try:
             with self.db.transaction() as session:
