@@ -62,6 +62,10 @@ class ImageSettings(BaseModel):
     hash_algo: str = "sha512"
     # The largest image an upload may store (Glance's image_size_cap, 1 TiB).
     image_size_cap_bytes: int = Field(1 << 40, gt=0)
+    # How many extra properties and tags one image may carry (Glance's image_property_quota
+    # and image_tag_quota).
+    image_property_quota: int = Field(128, ge=0)
+    image_tag_quota: int = Field(128, ge=0)
     page_size_default: int = Field(25, gt=0)
     page_size_max: int = Field(1000, gt=0)
     # An operator's policy overrides; default <state_dir>/image-policy.yaml when it exists.

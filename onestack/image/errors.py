@@ -5,7 +5,7 @@ Forbidden family: ReadonlyProperty, ReservedProperty, ImageProtected,
                   ImageDeactivated, PublicizeForbidden        403
 InvalidImageStatusTransition, PropertyNotFound, Duplicate*    409 (400 for the actions)
 InvalidParameter (bad filter, sort key, marker, patch)        400
-ImageTooLarge                                                 413
+ImageTooLarge, TooManyItems                                   413
 UnsupportedMediaType                                          415
 RangeNotSatisfiable                                           416
 UploadInterrupted                                             400 (the client went away)
@@ -81,6 +81,14 @@ class ImageTooLarge(OneStackError):
     status = 413
     title = "Request Entity Too Large"
     message = "Image exceeds the storage quota or the configured image size cap."
+
+
+class TooManyItems(OneStackError):
+    status = 413
+    title = "Request Entity Too Large"
+
+    def __init__(self, kind: str, limit: int) -> None:
+        super().__init__(f"Attempted to add more {kind} than allowed ({limit} per image).")
 
 
 class UnsupportedMediaType(OneStackError):

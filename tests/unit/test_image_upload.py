@@ -15,7 +15,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.image import errors
 from onestack.image.drivers.memory import MemoryStore
-from onestack.image.manager import Caller, ImageManager
+from onestack.image.manager import Caller, Change, ImageManager
 from onestack.settings import ImageSettings
 
 CALLER = Caller(RequestContext(user_id="u1", user_domain_id="default", project_id="p1"))
@@ -102,3 +102,26 @@ def test_other_projects_cannot_see_a_private_image(manager: ImageManager) -> Non
     with pytest.raises(errors.ImageNotFound):
         manager.images.get(stranger, image_id)
     assert manager.images.get(Caller(stranger.ctx, is_admin=True), image_id).owner == "p1"
+
+
+def test_property_and_tag_quotas_refuse_the_whole_change(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'onestack.db'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    settings = ImageSettings(image_property_quota=2, image_tag_quota=1)
+    images = ImageManager(db, MemoryStore(), settings, Notifier(LocalBus(), "image")).images
+    with pytest.raises(errors.TooManyItems):
+        images.create(CALLER, {"a": "1", "b": "2", "c": "3"})
+    image = images.create(CALLER, {"a": "1", "tags": ["t1"]})
+    with pytest.raises(errors.TooManyItems):
+        images.update(
+            CALLER, image.image_id, [Change("replace", "a", "2"), Change("add", "b", "x"),
+                                     Change("add", "c", "y")],
+        )  # fmt: skip
+    with pytest.raises(errors.TooManyItems):
+        images.add_tag(CALLER, image.image_id, "t2")
+    kept = images.get(CALLER, image.image_id)
+    assert ({p.name: p.value for p in kept.properties}, [t.tag for t in kept.tags]) == (
+        {"a": "1"}, ["t1"],
+    )  # fmt: skip
+    db.dispose()

@@ -83,6 +83,7 @@ class ImageRecords:
         )
         image.tags = [ImageTag(tag=tag) for tag in tags]
         image.properties = [ImageProperty(name=k, value=v) for k, v in extras.items()]
+        self._check_counts(image)
         with self._writing(image_id) as session:
             session.add(image)
         notify(self.notifier, caller, "create", image)
@@ -94,6 +95,7 @@ class ImageRecords:
             image = get_visible(session, caller, image_id)
             for change in changes:
                 self._apply(caller, image, change)
+            self._check_counts(image)
             image.updated_at = now()
         notify(self.notifier, caller, "update", image)
         return image
@@ -117,6 +119,7 @@ class ImageRecords:
             image = get_visible(session, caller, image_id)
             if tag not in {t.tag for t in image.tags}:
                 image.tags.append(ImageTag(tag=tag))
+                self._check_counts(image)
                 image.updated_at = now()
         notify(self.notifier, caller, "update", image)
 
@@ -149,6 +152,13 @@ class ImageRecords:
     def _checked(self, name: str, value: Any, creating: bool = False) -> Any:
         fields.check_name(name, creating=creating)
         return fields.check_value(name, value, self.settings)
+
+    def _check_counts(self, image: Image) -> None:
+        """413 when the image would carry more properties or tags than configured."""
+        if len(image.properties) > self.settings.image_property_quota:
+            raise errors.TooManyItems("properties", self.settings.image_property_quota)
+        if len(image.tags) > self.settings.image_tag_quota:
+            raise errors.TooManyItems("tags", self.settings.image_tag_quota)
 
     def _check_privileges(
         self, caller: Caller, values: Mapping[str, Any], owner: str | None
