@@ -32,6 +32,7 @@ from onestack.common.db import Database
 from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
+from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
@@ -86,7 +87,12 @@ def assemble(settings: Settings) -> Cloud:
     mounts = {
         IDENTITY_PATH: identity_app(manager, load_policy(settings)),
         IMAGE_PATH: image_app(
-            image_manager(settings, db, Notifier(bus, "image")),
+            image_manager(
+                settings,
+                db,
+                Notifier(bus, "image"),
+                Quotas(manager.limits, settings.identity.region),
+            ),
             load_image_policy(settings),
             token_validator(manager.tokens),
         ),
@@ -104,10 +110,12 @@ def service_urls(settings: Settings) -> dict[str, str]:
     }
 
 
-def image_manager(settings: Settings, db: Database, notifier: Notifier) -> ImageManager:
-    """The image service over its configured store."""
+def image_manager(
+    settings: Settings, db: Database, notifier: Notifier, quotas: Quotas | None = None
+) -> ImageManager:
+    """The image service over its configured store, enforcing `quotas` when given."""
     store = make_store(settings.image.store, settings.image_store_dir)
-    return ImageManager(db, store, settings.image, notifier)
+    return ImageManager(db, store, settings.image, notifier, quotas)
 
 
 def token_validator(tokens: TokenManager) -> TokenValidator:

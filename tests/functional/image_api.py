@@ -28,8 +28,11 @@ class ImageClient:
         url = f"{self.base}/{path.lstrip('/')}"
         return httpx.request(method, url, headers=headers, timeout=30, **kwargs)
 
+    def create_response(self, **fields: Any) -> httpx.Response:
+        return self.request("POST", "images", json=fields)
+
     def create(self, **fields: Any) -> dict[str, Any]:
-        response = self.request("POST", "images", json=fields)
+        response = self.create_response(**fields)
         assert response.status_code == 201, response.text
         return response.json()
 

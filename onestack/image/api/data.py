@@ -25,10 +25,16 @@ async def upload(request: Request) -> Response:
     if media_type(request) != OCTET_STREAM:
         raise errors.UnsupportedMediaType(media_type(request), OCTET_STREAM)
     try:
-        await manager(request).data.upload(who, image.image_id, _body(request))
+        expected = _content_length(request)
+        await manager(request).data.upload(who, image.image_id, _body(request), expected)
     except ClientDisconnect as exc:
         raise errors.UploadInterrupted() from exc
     return Response(status_code=204)
+
+
+def _content_length(request: Request) -> int | None:
+    raw = request.headers.get("content-length", "")
+    return int(raw) if raw.isdigit() else None
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

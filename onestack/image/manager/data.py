@@ -20,6 +20,7 @@ from onestack.common.db import Database
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, ImageStore, StoreWriter
 from onestack.image.manager.base import Caller, get_visible, notify, now
+from onestack.image.manager.quota import ImageQuotas
 from onestack.image.models import Image
 from onestack.settings import ImageSettings
 
@@ -36,16 +37,32 @@ class ImageData:
 
 class DataManager:
     def __init__(
-        self, db: Database, store: ImageStore, settings: ImageSettings, notifier: Notifier
+        self,
+        db: Database,
+        store: ImageStore,
+        settings: ImageSettings,
+        notifier: Notifier,
+        quotas: ImageQuotas,
     ) -> None:
         self.db = db
+        self.quotas = quotas
         self.store = store
         self.settings = settings
         self.notifier = notifier
 
-    async def upload(self, caller: Caller, image_id: str, body: AsyncIterator[bytes]) -> Image:
-        """Store `body` as the image's data; the image ends active, or queued on any failure."""
-        self._start_saving(caller, image_id)
+    async def upload(
+        self,
+        caller: Caller,
+        image_id: str,
+        body: AsyncIterator[bytes],
+        expected_bytes: int | None = None,
+    ) -> Image:
+        """Store `body` as the image's data; the image ends active, or queued on any failure.
+
+        `expected_bytes` (the Content-Length, when sent) is claimed against the owner's
+        image_size_total quota before anything is written.
+        """
+        self._start_saving(caller, image_id, expected_bytes)
         writer = self.store.writer(image_id)
         try:
             size, md5, secure = await self._stream(body, writer)
@@ -86,13 +103,16 @@ class DataManager:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _start_saving(self, caller: Caller, image_id: str) -> None:
+    def _start_saving(
+        self, caller: Caller, image_id: str, expected_bytes: int | None = None
+    ) -> None:
         with self.db.transaction() as session:
             image = get_visible(session, caller, image_id)
             if image.disk_format is None or image.container_format is None:
                 raise errors.InvalidParameter(
                     "Properties disk_format, container_format must be set prior to saving data."
                 )
+            self.quotas.claim_upload(image.owner, expected_bytes)
             moved = session.execute(
                 update(Image)
                 .where(Image.image_id == image_id, Image.status == "queued")

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
+from onestack.common.errors import OneStackError
 from onestack.image import errors
 from onestack.image.drivers import ImageStore
 from onestack.image.manager import fields
 from onestack.image.manager.base import Caller, get_visible, notify, now
 from onestack.image.manager.query import ListQuery, list_images
+from onestack.image.manager.quota import ImageQuotas
 from onestack.image.models import Image, ImageProperty, ImageTag
 from onestack.settings import ImageSettings
 
@@ -39,9 +41,15 @@ class ImageRecords:
     """The image table's only writer."""
 
     def __init__(
-        self, db: Database, store: ImageStore, settings: ImageSettings, notifier: Notifier
+        self,
+        db: Database,
+        store: ImageStore,
+        settings: ImageSettings,
+        notifier: Notifier,
+        quotas: ImageQuotas,
     ) -> None:
         self.db = db
+        self.quotas = quotas
         self.store = store
         self.settings = settings
         self.notifier = notifier
@@ -84,8 +92,14 @@ class ImageRecords:
         image.tags = [ImageTag(tag=tag) for tag in tags]
         image.properties = [ImageProperty(name=k, value=v) for k, v in extras.items()]
         self._check_counts(image)
+        self.quotas.claim_image(image.owner)
         with self._writing(image_id) as session:
             session.add(image)
+        try:
+            self.quotas.recheck_images(image.owner)
+        except OneStackError:
+            self._discard(image_id)
+            raise
         notify(self.notifier, caller, "create", image)
         return image
 
@@ -152,6 +166,13 @@ class ImageRecords:
     def _checked(self, name: str, value: Any, creating: bool = False) -> Any:
         fields.check_name(name, creating=creating)
         return fields.check_value(name, value, self.settings)
+
+    def _discard(self, image_id: str) -> None:
+        """Undo a create that concurrent creates took over quota (it has no data yet)."""
+        with self.db.transaction() as session:
+            image = session.get(Image, image_id)
+            if image is not None:
+                session.delete(image)
 
     def _check_counts(self, image: Image) -> None:
         """413 when the image would carry more properties or tags than configured."""
