@@ -24,20 +24,29 @@ from starlette.types import ASGIApp
 
 from onestack import workers
 from onestack.common import migrate
+from onestack.common.auth import TokenValidator
 from onestack.common.bus import Bus, JsonLinesSink, LocalBus, Notifier
+from onestack.common.context import RequestContext
 from onestack.common.cors import with_cors
 from onestack.common.db import Database
 from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
+from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.bootstrap import BootstrapResult, bootstrap
 from onestack.identity.keys import TOKEN_KEYS, KeyRing
 from onestack.identity.manager import IdentityManager
+from onestack.identity.manager.tokens import TokenManager
 from onestack.identity.policy import load_policy
 from onestack.identity.tokens import TokenFormat
+from onestack.image.api import MOUNT_PATH as IMAGE_PATH
+from onestack.image.api import build_app as image_app
+from onestack.image.drivers import make_store
+from onestack.image.manager import ImageManager
+from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
 
@@ -54,9 +63,14 @@ def setup(settings: Settings) -> BootstrapResult:
     """Create the state dir, migrate the schema and bootstrap identity; once per start."""
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     migrate.upgrade(settings.sqlalchemy_url)
+    if settings.image.store == "memory" and settings.workers > 1:
+        raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
     db = Database(settings.sqlalchemy_url)
     try:
-        return bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+        result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+        # Uploads a crash interrupted go back to queued; before any worker serves uploads.
+        image_manager(settings, db, Notifier(LocalBus(), "image")).data.recover()
+        return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
 
@@ -72,6 +86,16 @@ def assemble(settings: Settings) -> Cloud:
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     mounts = {
         IDENTITY_PATH: identity_app(manager, load_policy(settings)),
+        IMAGE_PATH: image_app(
+            image_manager(
+                settings,
+                db,
+                Notifier(bus, "image"),
+                Quotas(manager.limits, settings.identity.region),
+            ),
+            load_image_policy(settings),
+            token_validator(manager.tokens),
+        ),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
@@ -80,7 +104,37 @@ def assemble(settings: Settings) -> Cloud:
 
 
 def service_urls(settings: Settings) -> dict[str, str]:
-    return {"identity": f"{settings.base_url}{IDENTITY_PATH}"}
+    return {
+        "identity": f"{settings.base_url}{IDENTITY_PATH}",
+        "image": f"{settings.base_url}{IMAGE_PATH}",
+    }
+
+
+def image_manager(
+    settings: Settings, db: Database, notifier: Notifier, quotas: Quotas | None = None
+) -> ImageManager:
+    """The image service over its configured store, enforcing `quotas` when given."""
+    store = make_store(settings.image.store, settings.image_store_dir)
+    return ImageManager(db, store, settings.image, notifier, quotas)
+
+
+def token_validator(tokens: TokenManager) -> TokenValidator:
+    """X-Auth-Token validation for the other services, through identity's token manager."""
+
+    def validate(token_id: str) -> RequestContext:
+        view = tokens.validate(token_id)
+        return RequestContext(
+            user_id=view.user.ref_id,
+            user_domain_id=view.user_domain.ref_id,
+            roles=view.role_names,
+            project_id=view.project.ref_id if view.project else None,
+            project_domain_id=view.project_domain.ref_id if view.project_domain else None,
+            domain_id=view.domain.ref_id if view.domain else None,
+            system_scope="all" if view.payload.scope == "system" else None,
+            is_admin_project=view.is_admin_project,
+        )
+
+    return validate
 
 
 def make_bus(settings: Settings) -> Bus:

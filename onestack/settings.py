@@ -7,11 +7,12 @@ settings from a global: `load_settings()` builds one object and callers hand it 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,6 +43,40 @@ class IdentitySettings(BaseModel):
     # Failed logins that lock a user out; None means never (Keystone's default).
     lockout_failure_attempts: int | None = Field(None, gt=0)
     lockout_duration_s: int = Field(1800, gt=0)
+
+
+DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
+CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
+
+
+class ImageSettings(BaseModel):
+    """The image service's own section (`[image]` in the TOML file)."""
+
+    # Which store keeps image data ("filesystem" or "memory") and, for the filesystem store,
+    # where; default <state_dir>/images.
+    store: Literal["filesystem", "memory"] = "filesystem"
+    store_dir: Path | None = None
+    disk_formats: list[str] = list(DISK_FORMATS)
+    container_formats: list[str] = list(CONTAINER_FORMATS)
+    # The secure hash published as os_hash_value (Glance's hashing_algorithm).
+    hash_algo: str = "sha512"
+    # The largest image an upload may store (Glance's image_size_cap, 1 TiB).
+    image_size_cap_bytes: int = Field(1 << 40, gt=0)
+    # How many extra properties and tags one image may carry (Glance's image_property_quota
+    # and image_tag_quota).
+    image_property_quota: int = Field(128, ge=0)
+    image_tag_quota: int = Field(128, ge=0)
+    page_size_default: int = Field(25, gt=0)
+    page_size_max: int = Field(1000, gt=0)
+    # An operator's policy overrides; default <state_dir>/image-policy.yaml when it exists.
+    policy_file: Path | None = None
+
+    @field_validator("hash_algo")
+    @classmethod
+    def _known_hash(cls, value: str) -> str:
+        if value not in hashlib.algorithms_available:
+            raise ValueError(f"{value!r} is not a hash algorithm this Python offers")
+        return value
 
 
 class BusSettings(BaseModel):
@@ -94,6 +129,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     bus: BusSettings = BusSettings()
     cors: CorsSettings = CorsSettings()
+    image: ImageSettings = ImageSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -129,6 +165,11 @@ class Settings(BaseSettings):
     def metrics_dir(self) -> Path:
         """Where each API worker leaves a snapshot of its request metrics for its siblings."""
         return self.state_dir / "run" / "metrics"
+
+    @property
+    def image_store_dir(self) -> Path:
+        """Where the filesystem image store keeps image data."""
+        return self.image.store_dir or self.state_dir / "images"
 
     @property
     def run_file(self) -> Path:

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-SERVICES_WITH_TABLES = ("identity",)
+SERVICES_WITH_TABLES = ("identity", "image")
 
 
 def alembic_config(url: str) -> Config:

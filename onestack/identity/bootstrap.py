@@ -41,6 +41,8 @@ from onestack.identity.passwords import hash_password
 DEFAULT_DOMAIN_ID = "default"
 ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
 INTERFACES = ("public", "internal", "admin")
+# The other services' catalog entries: type, name and DevStack path on the one port.
+CATALOG_SERVICES = (("image", "glance", "/image"),)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def bootstrap(db: Database, state_dir: Path, base_url: str, region: str) -> Boot
         )
         _ensure(session, Region, region, region_id=region, description="")
         _ensure_identity_endpoints(session, region, identity_url)
+        for service_type, name, path in CATALOG_SERVICES:
+            _ensure_endpoints(session, region, f"{base_url}{path}", service_type, name)
         generation.bump(session)  # other processes on this database may cache the catalog
     clouds_file = state_dir / "clouds.yaml"
     write_private(clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords)))
@@ -153,9 +157,16 @@ def _ensure_account(
 
 
 def _ensure_identity_endpoints(session: Session, region: str, url: str) -> None:
-    service = session.scalars(select(Service).where(Service.type == "identity")).first()
+    _ensure_endpoints(session, region, url, "identity", "keystone")
+
+
+def _ensure_endpoints(
+    session: Session, region: str, url: str, service_type: str, name: str
+) -> None:
+    """The service of `service_type` with public/internal/admin endpoints pointing at `url`."""
+    service = session.scalars(select(Service).where(Service.type == service_type)).first()
     if service is None:
-        service = Service(service_id=uuid.uuid4().hex, type="identity", name="keystone")
+        service = Service(service_id=uuid.uuid4().hex, type=service_type, name=name)
         session.add(service)
         session.flush()
     existing = {

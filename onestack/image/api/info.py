@@ -1,0 +1,39 @@
+"""Discovery of what this image service offers: import methods and stores."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common.http import JSONResponse
+from onestack.image.api.common import enforce, manager
+
+# Interoperable import (stage + import) is not offered yet; clients then upload with PUT.
+IMPORT_METHODS: list[str] = []
+
+
+async def import_info(request: Request) -> Response:
+    enforce(request, "get_info")
+    body = {
+        "import-methods": {
+            "description": "Import methods available.",
+            "type": "array",
+            "value": IMPORT_METHODS,
+        }
+    }
+    return JSONResponse(body)
+
+
+async def stores_info(request: Request) -> Response:
+    enforce(request, "get_info")
+    store = manager(request).store
+    return JSONResponse(
+        {"stores": [{"id": store.store_id, "description": store.description, "default": True}]}
+    )
+
+
+routes = [
+    Route("/v2/info/import", import_info, methods=["GET"]),
+    Route("/v2/info/stores", stores_info, methods=["GET"]),
+]

@@ -1,0 +1,53 @@
+"""JSON patch documents (application/openstack-images-v2.1-json-patch) parsed into changes.
+
+Only add, replace and remove on a top-level attribute are meaningful for an image; anything
+else in the document (another op, a missing value, a nested path) refuses the whole request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from onestack.image.errors import InvalidParameter
+from onestack.image.manager import Change
+
+MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
+OPERATIONS = ("add", "replace", "remove")
+
+
+def parse(raw: bytes) -> list[Change]:
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidParameter(f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(document, list):
+        raise InvalidParameter("A JSON patch document must be a list of operations.")
+    return [_change(index, op) for index, op in enumerate(document)]
+
+
+def _change(index: int, operation: Any) -> Change:
+    if not isinstance(operation, dict):
+        raise InvalidParameter(f"Operation {index} must be a JSON object.")
+    op = operation.get("op")
+    if op not in OPERATIONS:
+        raise InvalidParameter(
+            f"Operation {index}: 'op' must be one of {', '.join(OPERATIONS)}, not {op!r}."
+        )
+    name = _attribute(index, operation.get("path"))
+    if op == "remove":
+        return Change(op, name)
+    if "value" not in operation:
+        raise InvalidParameter(f"Operation {index}: '{op}' needs a 'value'.")
+    return Change(op, name, operation["value"])
+
+
+def _attribute(index: int, path: Any) -> str:
+    """The attribute a JSON pointer names; only `/name` (one level) is an image attribute."""
+    if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
+        raise InvalidParameter(f"Operation {index}: 'path' must be a JSON pointer like '/name'.")
+    parts = path[1:].split("/")
+    if len(parts) != 1:
+        raise InvalidParameter(f"Operation {index}: nested paths ({path}) are not supported.")
+    return parts[0].replace("~1", "/").replace("~0", "~")

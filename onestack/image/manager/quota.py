@@ -1,0 +1,61 @@
+"""Per-project image quotas over unified limits (Glance's resource names).
+
+    image_count_total       images a project owns
+    image_count_uploading   uploads in progress at once
+    image_size_total        MiB of image data a project stores
+
+Limits come from identity through `common.quota.Quotas`; usage is counted here from image's
+own tables. Without a limit source (or for images without an owner) nothing is enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
+
+from onestack.common.db import Database
+from onestack.common.quota import Quotas
+from onestack.image.models import Image
+
+SERVICE = "image"
+MIB = 1 << 20
+
+
+class ImageQuotas:
+    def __init__(self, db: Database, quotas: Quotas | None) -> None:
+        self.db = db
+        self.quotas = quotas
+
+    def claim_image(self, owner: str | None) -> None:
+        """Before creating an image for `owner` (OverQuota, 413, when over)."""
+        self._enforce(owner, {"image_count_total": 1})
+
+    def recheck_images(self, owner: str | None) -> None:
+        """After creating one: concurrent creates may have passed the limit together."""
+        self._enforce(owner, {"image_count_total": 0})
+
+    def claim_upload(self, owner: str | None, expected_bytes: int | None) -> None:
+        """Before an upload of `expected_bytes` (when the client said) starts."""
+        size_mib = -(-(expected_bytes or 0) // MIB)
+        self._enforce(owner, {"image_count_uploading": 1, "image_size_total": size_mib})
+
+    def usage(self, project_id: str, names: list[str]) -> dict[str, int]:
+        owned = Image.owner == project_id
+        counts = {
+            "image_count_total": select(func.count()).where(owned),
+            "image_count_uploading": select(func.count()).where(owned, Image.status == "saving"),
+            "image_size_total": select(func.coalesce(func.sum(Image.size), 0)).where(owned),
+        }
+        with self.db.reader() as session:
+            used = {
+                name: int(session.scalar(counts[name]) or 0) for name in names if name in counts
+            }
+        if "image_size_total" in used:
+            used["image_size_total"] = -(-used["image_size_total"] // MIB)
+        return used
+
+    def _enforce(self, owner: str | None, deltas: Mapping[str, int]) -> None:
+        if self.quotas is None or owner is None:
+            return
+        self.quotas.enforce(owner, SERVICE, deltas, self.usage)
