@@ -78,7 +78,12 @@ def start(state_dir: Path, port: int, workers: int = 1) -> tuple[Cloud, float]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "ONESTACK_LOG_LEVEL": "warning", "ONESTACK_WORKERS": str(workers)},
+        env={
+            **os.environ,
+            "ONESTACK_LOG_LEVEL": "warning",
+            "ONESTACK_WORKERS": str(workers),
+            "ONESTACK_IMAGE__GUEST_IMAGES": "false",  # no image build competing for the cores
+        },
     )
     cloud = Cloud(state_dir, port, process)
     while True:

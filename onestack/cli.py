@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -104,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="directory for the images (default <state_dir>/guest-images)"
     )
     build.set_defaults(handler=cmd_images_build)
+    register = images_commands.add_parser(
+        "register",
+        parents=[common],
+        help="build the guest images if needed and register them as public images",
+    )
+    register.set_defaults(handler=cmd_images_register)
     return parser
 
 
@@ -126,9 +133,29 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    status = cloud.run(settings, ready)
+    builder: list[subprocess.Popen[bytes]] = []
+
+    def ready_then_images() -> None:
+        ready()
+        if settings.image.guest_images:
+            # In its own process, so the API answers at once and a failed build harms nothing.
+            builder.append(subprocess.Popen(_self_command(settings, "images", "register")))
+
+    status = cloud.run(settings, ready_then_images)
+    for process in builder:
+        if process.poll() is None:
+            process.terminate()
+        process.wait()
     print("onestack: stopped", flush=True)
     return status
+
+
+def _self_command(settings: Settings, *command: str) -> list[str]:
+    """This `onestack`, run again on the same state dir and database."""
+    found = [sys.executable, "-m", "onestack.cli", *command, "--state-dir", str(settings.state_dir)]
+    if settings.database_url:
+        found += ["--database-url", settings.database_url]
+    return found
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
@@ -212,6 +239,31 @@ def cmd_images_build(settings: Settings, args: argparse.Namespace) -> int:
     for image in images.all():
         print(f"  {image.name:<24} {image.disk_format:<6} {image.size_bytes:>10}  "
               f"sha256:{image.sha256}  {image.path}")  # fmt: skip
+    return 0
+
+
+def cmd_images_register(settings: Settings, args: argparse.Namespace) -> int:
+    """Build the guest images when needed, then register each as a public image once."""
+    from onestack import cloud, guest
+    from onestack.common.db import Database
+    from onestack.guest.publish import admin_caller, publish
+
+    def progress(message: str) -> None:
+        print(f"onestack: guest images: {message}", flush=True)
+
+    try:
+        images = guest.ensure_images(settings.state_dir / "guest-images", progress)
+    except guest.BuildFailed as exc:
+        print(f"onestack: guest images: cannot build them: {exc}", file=sys.stderr, flush=True)
+        return 1
+    db, bus = Database(settings.sqlalchemy_url), cloud.make_bus(settings)
+    try:
+        identity, image = cloud.managers(settings, db, bus)
+        ids = publish(images, image, admin_caller(identity), progress)
+    finally:
+        bus.close()
+        db.dispose()
+    progress(f"ready: {ids['disk_qcow2']} ({images.disk_qcow2.name})")
     return 0
 
 

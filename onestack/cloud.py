@@ -79,28 +79,27 @@ def assemble(settings: Settings) -> Cloud:
     """Build every service's manager and the one-port app, in the process that serves it."""
     db = Database(settings.sqlalchemy_url)
     bus = make_bus(settings)
-    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
-    manager = IdentityManager(
-        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
-    )
+    identity, image = managers(settings, db, bus)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     mounts = {
-        IDENTITY_PATH: identity_app(manager, load_policy(settings)),
-        IMAGE_PATH: image_app(
-            image_manager(
-                settings,
-                db,
-                Notifier(bus, "image"),
-                Quotas(manager.limits, settings.identity.region),
-            ),
-            load_image_policy(settings),
-            token_validator(manager.tokens),
-        ),
+        IDENTITY_PATH: identity_app(identity, load_policy(settings)),
+        IMAGE_PATH: image_app(image, load_image_policy(settings), token_validator(identity.tokens)),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
     return Cloud(app=app, db=db, services=service_urls(settings), bus=bus, rpc=make_rpc(settings))
+
+
+def managers(settings: Settings, db: Database, bus: Bus) -> tuple[IdentityManager, ImageManager]:
+    """Each service's manager (its public Python interface) over one database and bus."""
+    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
+    identity = IdentityManager(
+        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
+    )
+    quotas = Quotas(identity.limits, settings.identity.region)
+    image = image_manager(settings, db, Notifier(bus, "image"), quotas)
+    return identity, image
 
 
 def service_urls(settings: Settings) -> dict[str, str]:

@@ -70,6 +70,8 @@ class ImageSettings(BaseModel):
     page_size_max: int = Field(1000, gt=0)
     # An operator's policy overrides; default <state_dir>/image-policy.yaml when it exists.
     policy_file: Path | None = None
+    # Build onestack's guest images at start (in the background) and register them as public.
+    guest_images: bool = True
 
     @field_validator("hash_algo")
     @classmethod

@@ -76,6 +76,8 @@ class CloudProcess:
             [*self.args("up"), "--port", str(self.port), *self.bus_args()],
             env={
                 **os.environ,
+                # Building the guest images takes a while; only their own test turns it on.
+                "ONESTACK_IMAGE__GUEST_IMAGES": "false",
                 **self.env,
                 "ONESTACK_BUS__NOTIFICATIONS_FILE": str(self.notifications_file),
             },
@@ -111,6 +113,11 @@ class CloudProcess:
             self.log.close()
             self.log = None
         return code
+
+    def log_text(self) -> str:
+        """Everything `onestack up` printed and logged so far."""
+        log = self.state_dir.parent / "onestack.log"
+        return log.read_text() if log.exists() else ""
 
     def server_errors(self) -> list[str]:
         """Log lines of requests answered with a 5xx or failing with a traceback."""
