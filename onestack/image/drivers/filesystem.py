@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from onestack.image.drivers.base import DataNotFound, ImageStore, StoreWriter
 
-CHUNK_BYTES = 64 * 1024
+CHUNK_BYTES = 1 << 20  # per thread hop of a streamed download
 SCHEME = "file://"
 
 
