@@ -37,7 +37,7 @@ from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.bootstrap import BootstrapResult, bootstrap
-from onestack.identity.keys import TOKEN_KEYS, KeyRing
+from onestack.identity.keys import CREDENTIAL_KEYS, TOKEN_KEYS, KeyRing, load_keys
 from onestack.identity.manager import IdentityManager
 from onestack.identity.manager.tokens import TokenManager
 from onestack.identity.policy import load_policy
@@ -65,6 +65,9 @@ def setup(settings: Settings) -> BootstrapResult:
     migrate.upgrade(settings.sqlalchemy_url)
     if settings.image.store == "memory" and settings.workers > 1:
         raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
+    # Every worker must sign and decrypt with the same keys: create them before any fork.
+    load_keys(settings.state_dir / TOKEN_KEYS)
+    load_keys(settings.state_dir / CREDENTIAL_KEYS)
     db = Database(settings.sqlalchemy_url)
     try:
         result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)

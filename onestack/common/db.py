@@ -6,8 +6,10 @@ request rolls back everything it started. Services never read each other's table
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +27,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(**{WRITER_OPTION: True})
         self._writers = sessionmaker(writer, expire_on_commit=False)
+        self._held: list[Any] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -48,7 +51,28 @@ class Database:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
+    def held_connection(self) -> Any:
+        """A DBAPI connection kept out of the pool for one caller's hot-path reads, in
+        autocommit mode (never idle in a transaction); closed by `dispose()`."""
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        if hasattr(driver, "autocommit"):
+            driver.autocommit = True  # psycopg; SQLite connections already are (_tune_sqlite)
+        self._held.append(raw)
+        return raw
+
+    def release(self, raw: Any) -> None:
+        """Give up a held connection (after an error): it is closed, not pooled again."""
+        if raw in self._held:
+            self._held.remove(raw)
+        with contextlib.suppress(Exception):
+            raw.invalidate()
+
     def dispose(self) -> None:
+        for raw in self._held:
+            with contextlib.suppress(Exception):
+                raw.invalidate()
+        self._held.clear()
         self.engine.dispose()
 
 

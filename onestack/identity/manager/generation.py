@@ -8,7 +8,6 @@ removed grants still take effect at once.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Any
 
@@ -60,15 +59,11 @@ class GenerationWatch:
 
     def _read(self) -> int:
         if self._raw is None:
-            self._raw = self._db.engine.raw_connection()
-            driver = self._raw.driver_connection
-            if hasattr(driver, "autocommit"):
-                driver.autocommit = True  # never sit idle in a transaction (PostgreSQL)
+            self._raw = self._db.held_connection()
         row = self._raw.driver_connection.execute(self.QUERY).fetchone()
         return int(row[0]) if row else 0
 
     def _discard(self) -> None:
         if self._raw is not None:
-            with contextlib.suppress(Exception):
-                self._raw.invalidate()
+            self._db.release(self._raw)
         self._raw = None
