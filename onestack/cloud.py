@@ -124,17 +124,7 @@ def token_validator(tokens: TokenManager) -> TokenValidator:
     """X-Auth-Token validation for the other services, through identity's token manager."""
 
     def validate(token_id: str) -> RequestContext:
-        view = tokens.validate(token_id)
-        return RequestContext(
-            user_id=view.user.ref_id,
-            user_domain_id=view.user_domain.ref_id,
-            roles=view.role_names,
-            project_id=view.project.ref_id if view.project else None,
-            project_domain_id=view.project_domain.ref_id if view.project_domain else None,
-            domain_id=view.domain.ref_id if view.domain else None,
-            system_scope="all" if view.payload.scope == "system" else None,
-            is_admin_project=view.is_admin_project,
-        )
+        return tokens.validate(token_id).context()
 
     return validate
 

@@ -56,17 +56,8 @@ def caller(request: Request) -> TokenView:
 
 def context(request: Request) -> RequestContext:
     """The caller as policy and notifications see it."""
-    view = caller(request)
     client = request.client
-    return RequestContext(
-        user_id=view.user.ref_id,
-        user_domain_id=view.user_domain.ref_id,
-        roles=view.role_names,
-        project_id=view.project.ref_id if view.project else None,
-        project_domain_id=view.project_domain.ref_id if view.project_domain else None,
-        domain_id=view.domain.ref_id if view.domain else None,
-        system_scope="all" if view.payload.scope == "system" else None,
-        is_admin_project=view.is_admin_project,
+    return caller(request).context(
         request_id=request.scope.get("state", {}).get("request_id"),
         remote_address=client.host if client else None,
         user_agent=request.headers.get("user-agent"),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.identity import errors
 from onestack.identity.manager import generation
@@ -91,6 +92,21 @@ class TokenView:
     @property
     def role_names(self) -> frozenset[str]:
         return frozenset(role.name for role in self.roles)
+
+    def context(self, **request: Any) -> RequestContext:
+        """The token's holder as policy and notifications see them; `request` adds the
+        request's own fields (request_id, remote_address, user_agent)."""
+        return RequestContext(
+            user_id=self.user.ref_id,
+            user_domain_id=self.user_domain.ref_id,
+            roles=self.role_names,
+            project_id=self.project.ref_id if self.project else None,
+            project_domain_id=self.project_domain.ref_id if self.project_domain else None,
+            domain_id=self.domain.ref_id if self.domain else None,
+            system_scope="all" if self.payload.scope == "system" else None,
+            is_admin_project=self.is_admin_project,
+            **request,
+        )
 
 
 @dataclass(frozen=True)
