@@ -30,6 +30,9 @@ def bind(host: str, port: int) -> socket.socket:
     """The listening socket every worker accepts on."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048, reuse_port=False)
+    # Accepted connections inherit this; uvicorn sets it itself only on sockets it binds, and
+    # without it keep-alive answers wait out the client's 40 ms delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     return sock
 
