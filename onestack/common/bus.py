@@ -64,12 +64,18 @@ class Notifier:
         self.publisher_id = f"{service}.{socket.gethostname()}"
 
     def info(self, event_type: str, payload: dict[str, Any]) -> None:
+        self._publish("INFO", event_type, payload)
+
+    def error(self, event_type: str, payload: dict[str, Any]) -> None:
+        self._publish("ERROR", event_type, payload)
+
+    def _publish(self, priority: str, event_type: str, payload: dict[str, Any]) -> None:
         self.bus.publish(
             {
                 "message_id": str(uuid.uuid4()),
                 "publisher_id": self.publisher_id,
                 "event_type": event_type,
-                "priority": "INFO",
+                "priority": priority,
                 "payload": payload,
                 "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
             }

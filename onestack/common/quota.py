@@ -78,8 +78,11 @@ class Quotas:
     """Checks claims against a LimitSource for one service (and optionally one region)."""
 
     def __init__(self, limits: LimitSource, region_id: str | None = None) -> None:
-        self.limits = limits
+        self.source = limits
         self.region_id = region_id
+
+    def limits_source(self, project_id: str, service: str, names: list[str]) -> dict[str, int]:
+        return self.source.effective_limits(project_id, service, self.region_id, names)
 
     def enforce(
         self, project_id: str, service: str, deltas: Mapping[str, int], usage: Usage
@@ -89,7 +92,7 @@ class Quotas:
         `usage` is only asked about resources with a finite limit, so unlimited resources cost
         no counting. A negative delta (a release) never fails.
         """
-        limits = self.limits.effective_limits(project_id, service, self.region_id, deltas)
+        limits = self.limits_source(project_id, service, list(deltas))
         bounded = sorted(name for name, limit in limits.items() if limit != UNLIMITED)
         if not bounded:
             return
@@ -101,6 +104,23 @@ class Quotas:
         ]
         if overages:
             raise OverQuota(project_id, overages)
+
+    def limits(
+        self, project_id: str, service: str, resource_names: Iterable[str]
+    ) -> dict[str, int]:
+        """The project's effective limit per named resource; UNLIMITED where none is set."""
+        names = list(resource_names)
+        found = self.limits_source(project_id, service, names)
+        return {name: found.get(name, UNLIMITED) for name in names}
+
+    def standing(
+        self, project_id: str, service: str, resource: str, usage: Usage
+    ) -> tuple[int, int] | None:
+        """(limit, usage) of one resource for the project now; None when unlimited."""
+        limit = self.limits(project_id, service, [resource])[resource]
+        if limit == UNLIMITED:
+            return None
+        return limit, usage(project_id, [resource]).get(resource, 0)
 
     def recheck(
         self, project_id: str, service: str, resource_names: Iterable[str], usage: Usage

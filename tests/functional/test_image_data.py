@@ -171,3 +171,25 @@ def test_data_changes_are_notified(cloud: CloudProcess, admin: ImageClient) -> N
     assert len(uploads) == 1
     assert uploads[0]["payload"]["checksum"] == hashlib.md5(b"abc").hexdigest()
     assert uploads[0]["publisher_id"].startswith("image.")
+
+
+def test_downloads_are_notified_with_the_bytes_sent(
+    cloud: CloudProcess, admin: ImageClient, demo: ImageClient
+) -> None:
+    image = _raw(admin, name="sent", visibility="public")
+    admin.upload(image["id"], DATA)
+    assert demo.request("GET", f"images/{image['id']}/file").content == DATA
+    ranged = demo.request("GET", f"images/{image['id']}/file", headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 206
+
+    def sends() -> list[dict]:
+        found = cloud.notifications("image.send")
+        return [n for n in found if n["payload"]["image_id"] == image["id"]]
+
+    wait_for(lambda: len(sends()) == 2, "two image.send notifications")
+    whole, part = (n["payload"] for n in sends())
+    assert whole["bytes_sent"] == len(DATA) and part["bytes_sent"] == 10
+    demo_project = cloud.openstack("project", "show", "demo", "-f", "json")["id"]
+    assert whole["receiver_tenant_id"] == demo_project
+    assert whole["owner_id"] == admin.show(image["id"])["owner"]
+    assert whole["destination_ip"] == "127.0.0.1"

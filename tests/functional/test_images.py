@@ -425,6 +425,37 @@ def test_only_the_owner_manages_members_and_only_the_member_answers(
     assert_image_error(admin.request("POST", path, json={}), 400)
 
 
+def test_a_rejected_share_stays_out_of_the_list_and_every_step_is_notified(
+    cloud: CloudProcess, admin: ImageClient, demo: ImageClient
+) -> None:
+    image = admin.create(name="rejected-by-demo", visibility="shared")
+    demo_project = _project_id(cloud, "demo")
+    cloud.openstack("image", "add", "project", image["id"], demo_project)
+    cloud.openstack("image", "set", "--reject", image["id"], cloud="onestack-demo")
+    assert "rejected-by-demo" not in _names(demo.list())
+    assert "rejected-by-demo" in _names(demo.list(member_status="rejected"))
+    cloud.openstack("image", "remove", "project", image["id"], demo_project)
+    admin.patch(image["id"], [{"op": "replace", "path": "/name", "value": "renamed"}])
+    admin.request("DELETE", f"images/{image['id']}")
+
+    def events(prefix: str) -> list[tuple[str, str | None]]:
+        mine = [n for n in cloud.notifications() if n["event_type"].startswith(prefix)]
+        return [
+            (n["event_type"], n["payload"].get("status"))
+            for n in mine
+            if image["id"] in (n["payload"].get("id"), n["payload"].get("image_id"))
+        ]
+
+    assert events("image.member.") == [
+        ("image.member.create", "pending"),
+        ("image.member.update", "rejected"),
+        ("image.member.delete", "rejected"),
+    ]
+    assert [event for event, _ in events("image.") if "member" not in event] == [
+        "image.create", "image.update", "image.delete"
+    ]  # fmt: skip
+
+
 def test_only_shared_images_have_members(admin: ImageClient) -> None:
     private = admin.create(name="private-no-members", visibility="private")
     response = admin.request("POST", f"images/{private['id']}/members", json={"member": "p"})

@@ -45,7 +45,8 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 async def download(request: Request) -> Response:
     who, image = enforce_on_image(request, "download_image")
     wanted = _range(request.headers.get("range"))
-    data = manager(request).data.download(who, image.image_id, wanted)
+    client = request.client.host if request.client else None
+    data = manager(request).data.download(who, image.image_id, wanted, client)
     if data.chunks is None:
         return Response(status_code=204)
     headers = {"Content-Length": str(data.end - data.start)}

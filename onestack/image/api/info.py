@@ -1,4 +1,5 @@
-"""Discovery of what this image service offers: import methods and stores."""
+"""Discovery of what this image service offers: import methods, stores, and the caller's
+quota usage."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.http import JSONResponse
+from onestack.image import errors
 from onestack.image.api.common import enforce, manager
 
 # Interoperable import (stage + import) is not offered yet; clients then upload with PUT.
@@ -33,7 +35,16 @@ async def stores_info(request: Request) -> Response:
     )
 
 
+async def usage_info(request: Request) -> Response:
+    """Limit and usage of each image quota for the caller's project (Glance: /v2/info/usage)."""
+    who = enforce(request, "get_info")
+    if who.project_id is None:
+        raise errors.ActionForbidden("Quota usage is reported for a project-scoped token only.")
+    return JSONResponse({"usage": manager(request).quota_report(who.project_id)})
+
+
 routes = [
     Route("/v2/info/import", import_info, methods=["GET"]),
     Route("/v2/info/stores", stores_info, methods=["GET"]),
+    Route("/v2/info/usage", usage_info, methods=["GET"]),
 ]

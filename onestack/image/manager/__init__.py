@@ -31,7 +31,10 @@ class ImageManager:
     ) -> None:
         self.settings = settings
         self.store = store
-        image_quotas = ImageQuotas(db, quotas)
+        image_quotas = self.quotas = ImageQuotas(db, quotas)
         self.images = ImageRecords(db, store, settings, notifier, image_quotas)
         self.data = DataManager(db, store, settings, notifier, image_quotas)
         self.members = MemberManager(db, notifier)
+
+    def quota_report(self, project_id: str) -> dict[str, dict[str, int]]:
+        return self.quotas.report(project_id)

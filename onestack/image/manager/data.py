@@ -19,10 +19,11 @@ from sqlalchemy import update
 
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
+from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, ImageStore, StoreWriter
 from onestack.image.manager.base import Caller, get_visible, notify, now
-from onestack.image.manager.quota import ImageQuotas
+from onestack.image.manager.quota import MIB, ImageQuotas
 from onestack.image.models import Image
 from onestack.settings import ImageSettings
 
@@ -73,9 +74,11 @@ class DataManager:
         `expected_bytes` (the Content-Length, when sent) is claimed against the owner's
         image_size_total quota before anything is written.
         """
-        self._start_saving(caller, image_id, expected_bytes)
+        owner = self._start_saving(caller, image_id, expected_bytes)
         writer = self.store.writer(image_id)
         try:
+            if expected_bytes is None:
+                body = self._within_quota(body, owner)
             size, md5, secure = await self._stream(body, writer)
             # Committing may fsync a large file: off the event loop.
             location = await anyio.to_thread.run_sync(writer.commit)
@@ -86,9 +89,16 @@ class DataManager:
         return self._activate(caller, image_id, location, size, md5, secure)
 
     def download(
-        self, caller: Caller, image_id: str, byte_range: tuple[int, int | None] | None
+        self,
+        caller: Caller,
+        image_id: str,
+        byte_range: tuple[int, int | None] | None,
+        destination_ip: str | None = None,
     ) -> ImageData:
-        """The image's data (or the range [first, last] of it); chunks None when it has none."""
+        """The image's data (or the range [first, last] of it); chunks None when it has none.
+
+        Once the chunks are consumed (or dropped, when the client goes away) image.send
+        reports the bytes that went out."""
         with self.db.reader() as session:
             image = get_visible(session, caller, image_id)
         if image.status == "deactivated" and not caller.is_admin:
@@ -104,7 +114,8 @@ class DataManager:
             chunks = self.store.read(image.location, start, end)
         except DataNotFound as exc:
             raise errors.ImageNotFound(image_id) from exc
-        return ImageData(image, chunks, start, end)
+        sent = SendReport(self.notifier, caller, image, destination_ip)
+        return ImageData(image, sent.count(chunks), start, end)
 
     def recover(self) -> None:
         """At start: uploads a crash interrupted go back to queued, partial data goes away."""
@@ -116,7 +127,8 @@ class DataManager:
 
     def _start_saving(
         self, caller: Caller, image_id: str, expected_bytes: int | None = None
-    ) -> None:
+    ) -> str | None:
+        """queued -> saving; returns the image's owner."""
         with self.db.transaction() as session:
             image = get_visible(session, caller, image_id)
             if image.disk_format is None or image.container_format is None:
@@ -131,6 +143,25 @@ class DataManager:
             ).rowcount
             if moved != 1:
                 raise errors.InvalidImageStatusTransition(image.status, "saving")
+            return image.owner
+
+    async def _within_quota(
+        self, body: AsyncIterator[bytes], owner: str | None
+    ) -> AsyncIterator[bytes]:
+        """The body, cut off with OverQuota once it passes the owner's image_size_total."""
+        standing = self.quotas.size_standing(owner)
+        if standing is None:
+            async for chunk in body:
+                yield chunk
+            return
+        limit, used = standing
+        headroom, received = (limit - used) * MIB, 0
+        async for chunk in body:
+            received += len(chunk)
+            if received > headroom:
+                wanted = -(-received // MIB)
+                raise OverQuota(owner or "", [Overage("image_size_total", limit, used, wanted)])
+            yield chunk
 
     async def _stream(
         self, body: AsyncIterator[bytes], writer: StoreWriter
@@ -201,6 +232,36 @@ class DataManager:
         notify(self.notifier, caller, "upload", image)
         notify(self.notifier, caller, "activate", image)
         return image
+
+
+class SendReport:
+    """image.send for one download: bytes sent, who received them (Glance's payload)."""
+
+    def __init__(
+        self, notifier: Notifier, caller: Caller, image: Image, destination_ip: str | None
+    ) -> None:
+        self.notifier = notifier
+        self.payload = {
+            "image_id": image.image_id,
+            "owner_id": image.owner,
+            "receiver_tenant_id": caller.project_id,
+            "receiver_user_id": caller.ctx.user_id,
+            "destination_ip": destination_ip,
+            "bytes_sent": 0,
+        }
+
+    def count(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """Pass the chunks through; a chunk counts once the consumer asks for the next."""
+        sent, complete = 0, False
+        try:
+            for chunk in chunks:
+                yield chunk
+                sent += len(chunk)
+            complete = True
+        finally:
+            self.payload["bytes_sent"] = sent
+            send = self.notifier.info if complete else self.notifier.error
+            send("image.send", self.payload)
 
 
 def _bounds(byte_range: tuple[int, int | None] | None, size: int) -> tuple[int, int]:

@@ -20,6 +20,8 @@ from onestack.image.models import Image
 
 SERVICE = "image"
 MIB = 1 << 20
+# What /v2/info/usage reports, in Glance's order.
+RESOURCES = ["image_size_total", "image_count_total", "image_stage_total", "image_count_uploading"]
 
 
 class ImageQuotas:
@@ -39,6 +41,22 @@ class ImageQuotas:
         """Before an upload of `expected_bytes` (when the client said) starts."""
         size_mib = -(-(expected_bytes or 0) // MIB)
         self._enforce(owner, {"image_count_uploading": 1, "image_size_total": size_mib})
+
+    def size_standing(self, owner: str | None) -> tuple[int, int] | None:
+        """(limit, usage) in MiB of the owner's image_size_total, None when unlimited: caps
+        uploads whose size the client did not say."""
+        if self.quotas is None or owner is None:
+            return None
+        return self.quotas.standing(owner, SERVICE, "image_size_total", self.usage)
+
+    def report(self, project_id: str) -> dict[str, dict[str, int]]:
+        """Limit and usage of every image resource for the project (-1: unlimited)."""
+        if self.quotas is None:
+            limits = dict.fromkeys(RESOURCES, -1)
+        else:
+            limits = self.quotas.limits(project_id, SERVICE, RESOURCES)
+        used = self.usage(project_id, RESOURCES)
+        return {name: {"limit": limits[name], "usage": used.get(name, 0)} for name in RESOURCES}
 
     def usage(self, project_id: str, names: list[str]) -> dict[str, int]:
         owned = Image.owner == project_id
