@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         "dump", parents=[common], help="write the default policy, to override rule by rule"
     )
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    dump.add_argument(
+        "--service", choices=["identity", "image"], default="identity", help="whose policy"
+    )
     dump.set_defaults(handler=cmd_policy_dump)
     token = commands.add_parser("token", help="token and credential keys")
     token_commands = token.add_subparsers(required=True, metavar="action")
@@ -186,16 +189,18 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_policy_dump(settings: Settings, args: argparse.Namespace) -> int:
-    """The shipped defaults, verbatim; an operator copies what they change to policy.yaml."""
-    from onestack.identity.policy import DEFAULT_POLICY_FILE, override_file
+    """The shipped defaults, verbatim; an operator copies what they change to the override."""
+    import importlib
 
-    text = DEFAULT_POLICY_FILE.read_text()
+    policy = importlib.import_module(f"onestack.{args.service}.policy")
+    text = policy.DEFAULT_POLICY_FILE.read_text()
     output: Path | None = args.output
     if output is None:
         sys.stdout.write(text)
         return 0
     output.write_text(text)
-    print(f"onestack: defaults written to {output}; overrides go in {override_file(settings)}")
+    override = policy.override_file(settings)
+    print(f"onestack: defaults written to {output}; overrides go in {override}")
     return 0
 
 

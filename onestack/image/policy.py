@@ -10,6 +10,9 @@ from onestack.settings import Settings
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
+def override_file(settings: Settings) -> Path:
+    return settings.image.policy_file or settings.state_dir / "image-policy.yaml"
+
+
 def load_policy(settings: Settings) -> Policy:
-    override = settings.image.policy_file or settings.state_dir / "image-policy.yaml"
-    return Policy.load(DEFAULT_POLICY_FILE, override)
+    return Policy.load(DEFAULT_POLICY_FILE, override_file(settings))

@@ -1,4 +1,5 @@
-"""What an operator uses: key rotation, /healthcheck, /metrics and CORS on a running cloud."""
+"""What an operator uses: key rotation, /healthcheck, /metrics, CORS and policy overrides on a
+running cloud."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.functional.identity_api import (
     project_scope,
     validate,
 )
+from tests.functional.image_api import ImageClient, assert_image_error
 
 ORIGIN = "https://dashboard.example"
 
@@ -141,3 +143,28 @@ def test_cors_preflight_and_response_headers_for_an_allowed_origin(cloud: CloudP
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     assert "x-subject-token" in answer.headers["access-control-expose-headers"].lower()
     assert "access-control-allow-origin" not in stranger.headers
+
+
+def test_policy_dump_and_an_image_override_take_effect_after_restart(
+    cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    output = tmp_path_factory.mktemp("policy") / "image-policy.yaml"
+    dumped = subprocess.run(
+        [*cloud.args("policy", "dump"), "--service", "image", "--output", str(output)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert dumped.returncode == 0, dumped.stderr
+    assert str(cloud.state_dir / "image-policy.yaml") in dumped.stdout
+    assert 'image:get_images: "rule:context_is_admin or rule:project_reader"' in output.read_text()
+    demo = ImageClient(cloud, "demo")
+    assert demo.list().status_code == 200
+    override = cloud.state_dir / "image-policy.yaml"
+    override.write_text('image:get_images: "rule:context_is_admin"\n')
+    try:
+        cloud.restart()
+        demo = ImageClient(cloud, "demo")
+        assert_image_error(demo.list(), 403)
+        assert ImageClient(cloud).list().status_code == 200
+    finally:
+        override.unlink()
+        cloud.restart()
