@@ -193,3 +193,26 @@ def test_downloads_are_notified_with_the_bytes_sent(
     assert whole["receiver_tenant_id"] == demo_project
     assert whole["owner_id"] == admin.show(image["id"])["owner"]
     assert whole["destination_ip"] == "127.0.0.1"
+
+
+def test_a_download_cut_short_is_notified_as_an_error(
+    cloud: CloudProcess, admin: ImageClient
+) -> None:
+    big = os.urandom(1 << 20) * 64  # more than the socket buffers hold
+    image = _raw(admin, name="cut-short")
+    admin.upload(image["id"], big)
+    head = (
+        f"GET /image/v2/images/{image['id']}/file HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{cloud.port}\r\nX-Auth-Token: {admin.token}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", cloud.port)) as sock:
+        sock.sendall(head.encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+
+    def sends() -> list[dict]:
+        found = cloud.notifications("image.send")
+        return [n for n in found if n["payload"]["image_id"] == image["id"]]
+
+    wait_for(lambda: len(sends()) == 1, "the image.send notification")
+    assert sends()[0]["priority"] == "ERROR"
+    assert 0 < sends()[0]["payload"]["bytes_sent"] < len(big)

@@ -7,11 +7,12 @@ away mid-body is a 400 for the log (nobody reads it) and leaves the image queued
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from onestack.image import errors
 from onestack.image.api.common import enforce_on_image, manager, media_type
@@ -57,9 +58,28 @@ async def download(request: Request) -> Response:
     else:
         headers["Content-Range"] = f"bytes {data.start}-{data.end - 1}/{size}"
         status = 206
-    return StreamingResponse(
-        data.chunks, status_code=status, headers=headers, media_type=OCTET_STREAM
-    )
+    return DataResponse(data.chunks, status_code=status, headers=headers)
+
+
+class DataResponse(StreamingResponse):
+    """Streams image chunks and closes them when the response ends, however it ends.
+
+    A client that goes away leaves the chunk generator suspended; closing it here (rather than
+    whenever the garbage collector gets to it) releases the store's file and sends image.send
+    at once. Starlette reads each chunk in a thread that a cancel waits for, so no chunk is
+    being read when this closes."""
+
+    def __init__(self, chunks: Iterator[bytes], status_code: int, headers: dict[str, str]):
+        super().__init__(chunks, status_code=status_code, headers=headers, media_type=OCTET_STREAM)
+        self.chunks = chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()
 
 
 def _range(header: str | None) -> tuple[int, int | None] | None:

@@ -251,12 +251,13 @@ class SendReport:
         }
 
     def count(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        """Pass the chunks through; a chunk counts once the consumer asks for the next."""
+        """Pass the chunks through, counting what was handed to the HTTP server (as Glance
+        does: the chunk in flight when the client left counts)."""
         sent, complete = 0, False
         try:
             for chunk in chunks:
-                yield chunk
                 sent += len(chunk)
+                yield chunk
             complete = True
         finally:
             self.payload["bytes_sent"] = sent
