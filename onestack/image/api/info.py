@@ -9,9 +9,6 @@ from starlette.routing import Route
 from onestack.common.http import JSONResponse
 from onestack.image.api.common import enforce, manager
 
-# Interoperable import (stage + import) is not offered yet; clients then upload with PUT.
-IMPORT_METHODS: list[str] = []
-
 
 async def import_info(request: Request) -> Response:
     enforce(request, "get_info")
@@ -19,7 +16,7 @@ async def import_info(request: Request) -> Response:
         "import-methods": {
             "description": "Import methods available.",
             "type": "array",
-            "value": IMPORT_METHODS,
+            "value": manager(request).settings.import_methods,
         }
     }
     return JSONResponse(body)
@@ -27,10 +24,7 @@ async def import_info(request: Request) -> Response:
 
 async def stores_info(request: Request) -> Response:
     enforce(request, "get_info")
-    store = manager(request).store
-    return JSONResponse(
-        {"stores": [{"id": store.store_id, "description": store.description, "default": True}]}
-    )
+    return JSONResponse({"stores": manager(request).stores.describe()})
 
 
 routes = [
