@@ -376,3 +376,22 @@ def test_staged_data_survives_a_restart(
     assert admin.show(image["id"])["status"] == "uploading"
     assert _import(admin, image["id"], method={"name": "glance-direct"}).status_code == 202
     assert _wait_status(admin, image["id"], "active")["checksum"] == hashlib.md5(DATA).hexdigest()
+
+
+def test_glanceclient_stage_import_and_delete_from_store(
+    cloud: CloudProcess, dirs: dict[str, Path]
+) -> None:
+    glanceclient = pytest.importorskip("glanceclient")
+    glance = glanceclient.Client("2", session=cloud.sdk().session)
+    assert [s["id"] for s in glance.images.get_stores_info()["stores"]] == ["fast", "cheap"]
+    image = glance.images.create(name="gc-import", disk_format="raw", container_format="bare")
+    glance.images.stage(image["id"], io.BytesIO(DATA))
+    glance.images.image_import(image["id"], "glance-direct", stores=["fast", "cheap"])
+    admin = ImageClient(cloud)
+    assert sorted(_wait_status(admin, image["id"], "active")["stores"].split(",")) == [
+        "cheap", "fast",
+    ]  # fmt: skip
+    glance.images.delete_from_store("cheap", image["id"])
+    assert glance.images.get(image["id"])["stores"] == "fast"
+    assert image["id"] not in _files(dirs["cheap"])
+    assert b"".join(glance.images.data(image["id"])) == DATA

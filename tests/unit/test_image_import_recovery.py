@@ -152,3 +152,18 @@ def test_partial_success_is_allowed_when_not_every_store_must_succeed(
     image = manager.images.get(CALLER, image_id)
     assert (image.status, [r.store_id for r in image.locations]) == ("active", ["fast"])
     assert _properties(manager, image_id)["os_glance_failed_import"] == "cheap"
+
+
+def test_staged_data_nothing_refers_to_goes_away(manager: ImageManager) -> None:
+    kept = _staged(manager)
+    orphan = manager.stores.staging.writer("11111111-1111-1111-1111-111111111111")
+    orphan.write(b"left behind by a crash")
+    orphan_location = orphan.commit()
+
+    manager.recover()
+
+    assert not manager.stores.staging.exists(orphan_location)
+    image = manager.images.get(CALLER, kept)
+    assert image.status == "uploading"
+    assert image.stage_location is not None
+    assert manager.stores.staging.exists(image.stage_location)

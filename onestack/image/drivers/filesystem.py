@@ -49,6 +49,9 @@ class FilesystemStore(ImageStore):
     def exists(self, location: str) -> bool:
         return self._path(location).is_file()
 
+    def locations(self) -> list[str]:
+        return [f"{SCHEME}{path}" for path in self.directory.iterdir() if path.is_file()]
+
     def discard_partial(self) -> None:
         shutil.rmtree(self.partial_dir, ignore_errors=True)
         self.partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -34,6 +34,10 @@ class MemoryStore(ImageStore):
     def exists(self, location: str) -> bool:
         return location in self._data
 
+    def locations(self) -> list[str]:
+        with self._lock:
+            return list(self._data)
+
     def discard_partial(self) -> None:
         """Nothing to do: uncommitted writes live only in their writer."""
 

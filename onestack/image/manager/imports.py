@@ -363,7 +363,8 @@ class ImportManager:
     def recover(self) -> None:
         """At start: tasks a restart interrupted fail; their images get their locks back and
         return to uploading (staged data still there) or queued; stages a crash cut short
-        go back to queued. Partial writes are already gone (`DataManager.recover`)."""
+        go back to queued; staged data no image refers to goes away. Partial writes are
+        already gone (`DataManager.recover`)."""
         message = "The import was interrupted by a restart of the image service."
         with self.db.transaction() as session:
             for task in session.scalars(select(ImageTask).where(ImageTask.status.in_(RUNNING))):
@@ -389,6 +390,11 @@ class ImportManager:
                         image.stage_location = None
                         image.size = None
                     image.updated_at = now()
+            staged_at = select(Image.stage_location).where(Image.stage_location.is_not(None))
+            referenced = set(session.scalars(staged_at))
+        for location in self.stores.staging.locations():
+            if location not in referenced:
+                self.stores.staging.delete(location)
 
 
 @dataclass
