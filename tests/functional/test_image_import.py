@@ -395,3 +395,24 @@ def test_glanceclient_stage_import_and_delete_from_store(
     assert glance.images.get(image["id"])["stores"] == "fast"
     assert image["id"] not in _files(dirs["cheap"])
     assert b"".join(glance.images.data(image["id"])) == DATA
+
+
+def test_store_details_are_for_admins(
+    admin: ImageClient, demo: ImageClient, dirs: dict[str, Path]
+) -> None:
+    stores = admin.request("GET", "info/stores/detail").json()["stores"]
+    assert [(s["id"], s["type"]) for s in stores] == [("fast", "file"), ("cheap", "file")]
+    assert stores[1]["properties"]["data_dir"] == str(dirs["cheap"])
+    assert_image_error(demo.request("GET", "info/stores/detail"), 403)
+
+
+def test_cli_create_with_import(cloud: CloudProcess, admin: ImageClient, tmp_path: Path) -> None:
+    source = tmp_path / "imported.raw"
+    source.write_bytes(DATA)
+    image = cloud.openstack(
+        "image", "create", "--import", "--file", str(source), "--disk-format", "raw",
+        "--container-format", "bare", "cli-imported", "-f", "json",
+    )  # fmt: skip
+    active = _wait_status(admin, image["id"], "active")
+    assert (active["checksum"], active["stores"]) == (hashlib.md5(DATA).hexdigest(), "fast")
+    assert _wait_task(admin, image["id"])["status"] == "success"

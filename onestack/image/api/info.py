@@ -27,7 +27,13 @@ async def stores_info(request: Request) -> Response:
     return JSONResponse({"stores": manager(request).stores.describe()})
 
 
+async def stores_detail(request: Request) -> Response:
+    enforce(request, "stores_info_detail")
+    return JSONResponse({"stores": manager(request).stores.describe(detail=True)})
+
+
 routes = [
     Route("/v2/info/import", import_info, methods=["GET"]),
     Route("/v2/info/stores", stores_info, methods=["GET"]),
+    Route("/v2/info/stores/detail", stores_detail, methods=["GET"]),
 ]

@@ -52,6 +52,12 @@ class ImageStore(ABC):
 
     store_id: str = "store"
     description: str = ""
+    # What GET /v2/info/stores/detail shows as the store's type.
+    kind: str = "store"
+
+    def properties(self) -> dict[str, object]:
+        """What an administrator may see of the store's configuration (no secrets)."""
+        return {}
 
     @abstractmethod
     def writer(self, image_id: str) -> StoreWriter:

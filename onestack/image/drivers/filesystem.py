@@ -22,12 +22,20 @@ SCHEME = "file://"
 
 class FilesystemStore(ImageStore):
     store_id = "file"
+    kind = "file"
     description = "Image data as files on the controller's disk."
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.partial_dir = directory / ".partial"
         self.partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def properties(self) -> dict[str, object]:
+        return {
+            "data_dir": str(self.directory),
+            "chunk_size": CHUNK_BYTES,
+            "thin_provisioning": False,
+        }
 
     def writer(self, image_id: str) -> StoreWriter:
         if "/" in image_id or image_id.startswith("."):

@@ -12,6 +12,7 @@ CHUNK_BYTES = 64 * 1024
 
 class MemoryStore(ImageStore):
     store_id = "memory"
+    kind = "memory"
     description = "Image data in this process's memory (lost on restart)."
 
     def __init__(self) -> None:

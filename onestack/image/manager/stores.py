@@ -41,8 +41,9 @@ class StoreSet:
     def all(self) -> list[ImageStore]:
         return [*self._stores.values(), self.staging]
 
-    def describe(self) -> list[dict[str, Any]]:
-        """GET /v2/info/stores: each store's id and description, the default marked."""
+    def describe(self, detail: bool = False) -> list[dict[str, Any]]:
+        """GET /v2/info/stores: each store's id and description, the default marked; with
+        `detail` (/v2/info/stores/detail) also its type, weight and properties."""
         described = []
         for store_id, store in self._stores.items():
             entry: dict[str, Any] = {
@@ -51,6 +52,8 @@ class StoreSet:
             }
             if store_id == self.default_id:
                 entry["default"] = True
+            if detail:
+                entry.update(type=store.kind, weight=0, properties=store.properties())
             described.append(entry)
         return described
 
