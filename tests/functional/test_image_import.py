@@ -194,6 +194,7 @@ def test_import_notifications(cloud: CloudProcess, admin: ImageClient) -> None:
         return [n["payload"] for n in found if n["payload"]["id"] == image["id"]]
 
     assert [p["backend"] for p in events("prepare")] == ["fast"]
+    assert events("prepare")[0]["os_glance_importing_to_stores"] == ["fast"]
     assert [p["checksum"] for p in events("upload")] == [hashlib.md5(b"abc").hexdigest()]
     assert [p["status"] for p in events("activate")] == ["active"]
 

@@ -210,7 +210,8 @@ class ImportManager:
         if job is None:
             return
         for store_id in job.targets:
-            notify(self.notifier, job.caller, "prepare", job.image, backend=store_id)
+            lists = _import_lists(job.image)
+            notify(self.notifier, job.caller, "prepare", job.image, backend=store_id, **lists)
         tee = _Tee(
             {store_id: self.stores[store_id].writer(job.image_id) for store_id in job.targets},
             job.must_succeed,
@@ -321,7 +322,8 @@ class ImportManager:
         if staged:
             self.stores.staging.delete(staged)
         for store_id in committed:
-            notify(self.notifier, job.caller, "upload", image, backend=store_id)
+            lists = _import_lists(image)
+            notify(self.notifier, job.caller, "upload", image, backend=store_id, **lists)
         if job.method == "glance-direct":
             notify(self.notifier, job.caller, "activate", image)
 
@@ -422,6 +424,11 @@ def _check_status(image: Image, method: str) -> None:
         raise errors.ImportConflict("'container_format' needs to be set before import")
     if not image.disk_format:
         raise errors.ImportConflict("'disk_format' needs to be set before import")
+
+
+def _import_lists(image: Image) -> dict[str, list[str]]:
+    """The import's store lists as Glance adds them to image.prepare and image.upload."""
+    return {name: _stores_in(image, name) for name in (IMPORTING, FAILED)}
 
 
 def _end_import(image: Image, targets: Sequence[str], failed: Sequence[str]) -> None:
