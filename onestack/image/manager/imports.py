@@ -212,11 +212,10 @@ class ImportManager:
         for store_id in job.targets:
             lists = _import_lists(job.image)
             notify(self.notifier, job.caller, "prepare", job.image, backend=store_id, **lists)
-        tee = _Tee(
-            {store_id: self.stores[store_id].writer(job.image_id) for store_id in job.targets},
-            job.must_succeed,
-        )
+        tee = _Tee({}, job.must_succeed)
         try:
+            for store_id in job.targets:
+                tee.add(store_id, self.stores[store_id].writer(job.image_id))
             source = self._source(job)
             size, md5, secure = await self.data._stream(_aiter(source), tee)
             if job.method == "copy-image" and job.image.checksum not in (None, md5):
@@ -492,6 +491,9 @@ class _Tee(StoreWriter):
             except OSError as exc:
                 self._drop(store_id, exc)
         self._check()
+
+    def add(self, store_id: str, writer: StoreWriter) -> None:
+        self._writers[store_id] = writer
 
     @property
     def committed(self) -> dict[str, str]:
