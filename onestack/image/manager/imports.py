@@ -24,7 +24,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -36,11 +36,12 @@ from sqlalchemy.orm import Session
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
 from onestack.image import errors
-from onestack.image.drivers import DataNotFound, StoreWriter
+from onestack.image.drivers import DataNotFound
 from onestack.image.manager.base import Caller, get_visible, notify, now
 from onestack.image.manager.data import DataManager
 from onestack.image.manager.quota import ImageQuotas
 from onestack.image.manager.stores import StoreSet
+from onestack.image.manager.tee import ImportFailed, TeeWriter, aiter_chunks
 from onestack.image.models import Image, ImageLocation, ImageProperty, ImageTask
 from onestack.settings import ImageSettings
 
@@ -65,10 +66,6 @@ class ImportRequest:
     all_stores_must_succeed: bool = True
     header_store: str | None = None
     body: dict[str, Any] = field(default_factory=dict)
-
-
-class ImportFailed(Exception):
-    """The import cannot complete; the message goes into the task."""
 
 
 class ImportManager:
@@ -212,12 +209,12 @@ class ImportManager:
         for store_id in job.targets:
             lists = _import_lists(job.image)
             notify(self.notifier, job.caller, "prepare", job.image, backend=store_id, **lists)
-        tee = _Tee({}, job.must_succeed)
+        tee = TeeWriter({}, job.must_succeed)
         try:
             for store_id in job.targets:
                 tee.add(store_id, self.stores[store_id].writer(job.image_id))
             source = self._source(job)
-            size, md5, secure = await self.data._stream(_aiter(source), tee)
+            size, md5, secure = await self.data._stream(aiter_chunks(source), tee)
             if job.method == "copy-image" and job.image.checksum not in (None, md5):
                 raise ImportFailed("The copied data does not match the image's checksum.")
             committed = await anyio.to_thread.run_sync(tee.commit_all)
@@ -463,70 +460,3 @@ def _merge_stores(image: Image, name: str, stores: Sequence[str], remove: bool =
     merged = current - set(stores) if remove else current | set(stores)
     if merged or _property(image, name) is not None:
         _set_property(image, name, ",".join(sorted(merged)))
-
-
-async def _aiter(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """A store's blocking reads, one chunk per worker-thread hop."""
-    while True:
-        chunk = await anyio.to_thread.run_sync(next, chunks, None)
-        if chunk is None:
-            return
-        yield chunk
-
-
-class _Tee(StoreWriter):
-    """One stream written to several stores; a failing store is dropped (and remembered)
-    unless every store must succeed, and the write fails once no store is left."""
-
-    def __init__(self, writers: dict[str, StoreWriter], must_succeed: bool) -> None:
-        self._writers = dict(writers)
-        self._must_succeed = must_succeed
-        self._errors: dict[str, str] = {}
-        self._committed: dict[str, str] = {}
-
-    def write(self, chunk: bytes) -> None:
-        for store_id, writer in list(self._writers.items()):
-            try:
-                writer.write(chunk)
-            except OSError as exc:
-                self._drop(store_id, exc)
-        self._check()
-
-    def add(self, store_id: str, writer: StoreWriter) -> None:
-        self._writers[store_id] = writer
-
-    @property
-    def committed(self) -> dict[str, str]:
-        return dict(self._committed)
-
-    def commit(self) -> str:
-        raise NotImplementedError("a tee commits to several locations: use commit_all()")
-
-    def commit_all(self) -> dict[str, str]:
-        """Commit every live write; returns {store_id: location} of those that made it."""
-        for store_id, writer in list(self._writers.items()):
-            try:
-                self._committed[store_id] = writer.commit()
-            except OSError as exc:
-                self._drop(store_id, exc)
-            self._writers.pop(store_id, None)
-        return dict(self._committed)
-
-    def abort(self) -> None:
-        for writer in self._writers.values():
-            writer.abort()
-        self._writers.clear()
-
-    def reason(self, failed: Sequence[str]) -> str:
-        return "; ".join(f"{s}: {self._errors.get(s, 'not written')}" for s in failed)
-
-    def _drop(self, store_id: str, exc: OSError) -> None:
-        self._writers.pop(store_id).abort()
-        self._errors[store_id] = str(exc)
-        if self._must_succeed:
-            self.abort()
-            raise ImportFailed(f"Writing to store {store_id} failed: {exc}") from exc
-
-    def _check(self) -> None:
-        if not self._writers:
-            raise ImportFailed(f"No store could be written: {self.reason(list(self._errors))}")
