@@ -44,8 +44,8 @@ from onestack.identity.policy import load_policy
 from onestack.identity.tokens import TokenFormat
 from onestack.image.api import MOUNT_PATH as IMAGE_PATH
 from onestack.image.api import build_app as image_app
-from onestack.image.drivers import make_store
 from onestack.image.manager import ImageManager
+from onestack.image.manager.stores import build_stores
 from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
@@ -63,7 +63,7 @@ def setup(settings: Settings) -> BootstrapResult:
     """Create the state dir, migrate the schema and bootstrap identity; once per start."""
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     migrate.upgrade(settings.sqlalchemy_url)
-    if settings.image.store == "memory" and settings.workers > 1:
+    if settings.image.store == "memory" and not settings.image.stores and settings.workers > 1:
         raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
     # Every worker must sign and decrypt with the same keys: create them before any fork.
     load_keys(settings.state_dir / TOKEN_KEYS)
@@ -71,8 +71,8 @@ def setup(settings: Settings) -> BootstrapResult:
     db = Database(settings.sqlalchemy_url)
     try:
         result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
-        # Uploads a crash interrupted go back to queued; before any worker serves uploads.
-        image_manager(settings, db, Notifier(LocalBus(), "image")).data.recover()
+        # Uploads, stages and imports a crash interrupted are settled before any worker serves.
+        image_manager(settings, db, Notifier(LocalBus(), "image")).recover()
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
@@ -116,8 +116,8 @@ def image_manager(
     settings: Settings, db: Database, notifier: Notifier, quotas: Quotas | None = None
 ) -> ImageManager:
     """The image service over its configured store, enforcing `quotas` when given."""
-    store = make_store(settings.image.store, settings.image_store_dir)
-    return ImageManager(db, store, settings.image, notifier, quotas)
+    stores = build_stores(settings.image, settings.image_store_dir, settings.image_staging_dir)
+    return ImageManager(db, stores, settings.image, notifier, quotas)
 
 
 def token_validator(tokens: TokenManager) -> TokenValidator:

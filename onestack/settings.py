@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,13 +49,33 @@ DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
 
 
+class StoreSettings(BaseModel):
+    """One named filesystem image store (`[image.stores.<name>]`, or just its directory)."""
+
+    dir: Path
+    description: str = ""
+
+
+IMPORT_METHODS = ("glance-direct", "copy-image")
+
+
 class ImageSettings(BaseModel):
     """The image service's own section (`[image]` in the TOML file)."""
 
     # Which store keeps image data ("filesystem" or "memory") and, for the filesystem store,
-    # where; default <state_dir>/images.
+    # where; default <state_dir>/images. Used while `stores` is empty: one store, named
+    # "file" (or "memory").
     store: Literal["filesystem", "memory"] = "filesystem"
     store_dir: Path | None = None
+    # Several named filesystem stores (Glance's enabled_backends), e.g.
+    # `stores = {fast = "/srv/fast", cheap = {dir = "/srv/cheap", description = "HDD"}}`;
+    # uploads and imports go to `default_store` (default: the first) unless told otherwise.
+    stores: dict[str, StoreSettings] = {}
+    default_store: str | None = None
+    # Where staged data (PUT /stage) waits for its import; default <state_dir>/images-staging.
+    staging_dir: Path | None = None
+    # The interoperable import methods offered (Glance's enabled_import_methods).
+    import_methods: list[Literal["glance-direct", "copy-image"]] = list(IMPORT_METHODS)
     disk_formats: list[str] = list(DISK_FORMATS)
     container_formats: list[str] = list(CONTAINER_FORMATS)
     # The secure hash published as os_hash_value (Glance's hashing_algorithm).
@@ -79,6 +99,23 @@ class ImageSettings(BaseModel):
         if value not in hashlib.algorithms_available:
             raise ValueError(f"{value!r} is not a hash algorithm this Python offers")
         return value
+
+    @field_validator("stores", mode="before")
+    @classmethod
+    def _directory_shorthand(cls, value: Any) -> Any:
+        """A store given as a bare directory is a store with that directory."""
+        if isinstance(value, dict):
+            return {k: {"dir": v} if isinstance(v, str | Path) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _default_store_is_one(self) -> ImageSettings:
+        for name in self.stores:
+            if not name or "," in name or "/" in name or name.startswith("os_glance_"):
+                raise ValueError(f"{name!r} cannot name an image store")
+        if self.default_store is not None and self.default_store not in self.stores:
+            raise ValueError(f"default_store {self.default_store!r} is not one of the stores")
+        return self
 
 
 class BusSettings(BaseModel):
@@ -172,6 +209,11 @@ class Settings(BaseSettings):
     def image_store_dir(self) -> Path:
         """Where the filesystem image store keeps image data."""
         return self.image.store_dir or self.state_dir / "images"
+
+    @property
+    def image_staging_dir(self) -> Path:
+        """Where staged image data waits for its import (Glance's node_staging_uri)."""
+        return self.image.staging_dir or self.state_dir / "images-staging"
 
     @property
     def run_file(self) -> Path:

@@ -1,10 +1,13 @@
 """Image's domain errors, named as Glance names them; rendered by `image.api` in Glance's body.
 
-ImageNotFound, TagNotFound, MemberNotFound                   404
+ImageNotFound, TagNotFound, MemberNotFound, NotInStore      404
 Forbidden family: ReadonlyProperty, ReservedProperty, ImageProtected,
-                  ImageDeactivated, PublicizeForbidden        403
-InvalidImageStatusTransition, PropertyNotFound, Duplicate*    409 (400 for the actions)
-InvalidParameter (bad filter, sort key, marker, patch)        400
+                  ImageDeactivated, PublicizeForbidden,
+                  LastLocation                                403
+InvalidImageStatusTransition, PropertyNotFound, Duplicate*,
+ImportConflict, StoreNotAvailable                             409 (400 for the actions)
+InvalidParameter (bad filter, sort key, marker, patch),
+UnknownStore (upload header), ImportMethodNotEnabled          400
 ImageTooLarge, TooManyItems                                   413
 UnsupportedMediaType                                          415
 RangeNotSatisfiable                                           416
@@ -123,4 +126,38 @@ class NotShared(Forbidden):
     def __init__(self, visibility: str) -> None:
         super().__init__(
             f"Only shared images have members; this image's visibility is {visibility}."
+        )
+
+
+class UnknownStore(BadRequest):
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"Store for identifier {store_id} not found.")
+
+
+class StoreNotAvailable(Conflict):
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"The selected store {store_id} is not available on this node.")
+
+
+class NotInStore(NotFound):
+    def __init__(self, image_id: str, store_id: str) -> None:
+        super().__init__(f"Image {image_id} is not stored in store {store_id}.")
+
+
+class LastLocation(Forbidden):
+    message = (
+        "Cannot delete image data from the only store containing it. "
+        "Consider deleting the image instead."
+    )
+
+
+class ImportConflict(Conflict):
+    pass
+
+
+class ImportMethodNotEnabled(BadRequest):
+    def __init__(self, method: str, enabled: list[str]) -> None:
+        offered = ", ".join(enabled) or "none"
+        super().__init__(
+            f"Import method {method} is not enabled in this cloud (enabled: {offered})."
         )

@@ -1,7 +1,8 @@
-"""Image's own tables: images, their free-form properties, tags and members; nobody else's.
+"""Image's own tables: images, their properties, tags, members, locations and import tasks.
 
-An image's data lives in a store (see `drivers/`); the row keeps where (`store`, `location`)
-and what the data hashes to. Extra properties are rows, so list filters on them are SQL.
+An image's data lives in one or more stores (see `drivers/`): one `image_locations` row per
+store that holds it; the image row keeps what the data hashes to, and where staged data waits
+for its import (`stage_location`). Extra properties are rows, so list filters on them are SQL.
 """
 
 from __future__ import annotations
@@ -36,13 +37,17 @@ class Image(Base):
     min_ram: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
-    store: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stage_location: Mapped[str | None] = mapped_column(Text, nullable=True)
     properties: Mapped[list[ImageProperty]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ImageProperty.name"
     )
     tags: Mapped[list[ImageTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ImageTag.tag"
+    )
+    locations: Mapped[list[ImageLocation]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="[ImageLocation.created_at, ImageLocation.store_id]",
     )
     # Loaded only when asked for; the relationship makes deleting an image delete its members.
     members: Mapped[list[ImageMember]] = relationship(cascade="all, delete-orphan", lazy="select")
@@ -76,3 +81,37 @@ class ImageMember(Base):
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImageLocation(Base):
+    """Where one store keeps an image's data (committed, complete, hashed as the image says)."""
+
+    __tablename__ = "image_locations"
+    image_id: Mapped[str] = mapped_column(
+        ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
+    )
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImageTask(Base):
+    """An import of data into an image (Glance's api_image_import task).
+
+    Not tied to the image by a foreign key: a task outlives a deleted image, as in Glance.
+    """
+
+    __tablename__ = "image_tasks"
+    task_id: Mapped[str] = mapped_column("id", String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    image_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    input: Mapped[str] = mapped_column(Text)  # JSON
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

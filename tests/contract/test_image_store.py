@@ -83,6 +83,17 @@ def test_a_new_write_replaces_the_old_data(store: ImageStore) -> None:
     assert b"".join(store.read(location)) == b"second"
 
 
+def test_locations_lists_committed_data_only(store: ImageStore) -> None:
+    first = _put(store, b"one", "11111111-1111-1111-1111-111111111111")
+    second = _put(store, b"two", "22222222-2222-2222-2222-222222222222")
+    unfinished = store.writer("33333333-3333-3333-3333-333333333333")
+    unfinished.write(b"unfinished")
+    assert sorted(store.locations()) == sorted([first, second])
+    unfinished.abort()
+    store.delete(first)
+    assert store.locations() == [second]
+
+
 def test_images_are_kept_apart(store: ImageStore) -> None:
     first = _put(store, b"one", "11111111-1111-1111-1111-111111111111")
     second = _put(store, b"two", "22222222-2222-2222-2222-222222222222")

@@ -16,6 +16,7 @@ from onestack.common.db import Database
 from onestack.image import errors
 from onestack.image.drivers.memory import MemoryStore
 from onestack.image.manager import Caller, Change, ImageManager
+from onestack.image.manager.stores import StoreSet
 from onestack.settings import ImageSettings
 
 CALLER = Caller(RequestContext(user_id="u1", user_domain_id="default", project_id="p1"))
@@ -27,7 +28,8 @@ def manager(tmp_path: Path) -> Iterator[ImageManager]:
     migrate.upgrade(url)
     db = Database(url)
     settings = ImageSettings(image_size_cap_bytes=100)
-    yield ImageManager(db, MemoryStore(), settings, Notifier(LocalBus(), "image"))
+    stores = StoreSet({"memory": MemoryStore()}, "memory", MemoryStore())
+    yield ImageManager(db, stores, settings, Notifier(LocalBus(), "image"))
     db.dispose()
 
 
@@ -55,7 +57,7 @@ def test_upload_activates_with_size_and_hashes(manager: ImageManager) -> None:
         "active", 3, "900150983cd24fb0d6963f7d28e17f72",
     )  # fmt: skip
     assert image.os_hash_algo == "sha512"
-    assert _stored(manager) == {image.location: b"abc"}
+    assert _stored(manager) == {image.locations[0].location: b"abc"}
 
 
 @pytest.mark.parametrize(

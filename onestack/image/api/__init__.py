@@ -14,7 +14,7 @@ from onestack.common.auth import TokenValidator
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
-from onestack.image.api import data, images, info, members, schemas, versions
+from onestack.image.api import data, images, imports, info, members, schemas, stores, versions
 from onestack.image.manager import ImageManager
 
 MOUNT_PATH = "/image"
@@ -37,6 +37,8 @@ def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -
         *images.routes,
         *data.routes,
         *members.routes,
+        *imports.routes,
+        *stores.routes,
     ]
     app = service_app(routes, render_error)
     app.state.manager = manager

@@ -72,6 +72,11 @@ def enforce_on_image(request: Request, action: str, **more: Any) -> tuple[Caller
     return who, image
 
 
+def enforce_also(request: Request, who: Caller, action: str, image: Image) -> None:
+    """A further rule for an image already fetched with `enforce_on_image` (403)."""
+    _check(request, who, action, target(image))
+
+
 def _check(request: Request, who: Caller, action: str, on: dict[str, Any]) -> None:
     policy(request).enforce(f"image:{action}", who.ctx.credentials(), on, errors.ActionForbidden)
 

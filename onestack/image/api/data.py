@@ -27,7 +27,10 @@ async def upload(request: Request) -> Response:
         raise errors.UnsupportedMediaType(media_type(request), OCTET_STREAM)
     try:
         expected = _content_length(request)
-        await manager(request).data.upload(who, image.image_id, _body(request), expected)
+        store_id = request.headers.get("x-image-meta-store")
+        await manager(request).data.upload(
+            who, image.image_id, _body(request), expected, store_id=store_id
+        )
     except ClientDisconnect as exc:
         raise errors.UploadInterrupted() from exc
     return Response(status_code=204)

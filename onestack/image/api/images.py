@@ -31,7 +31,10 @@ async def create(request: Request) -> Response:
     record = manager(request).images.create(who, attributes)
     response = _image_response(record, 201)
     response.headers["Location"] = f"/v2/images/{record.image_id}"
-    response.headers["OpenStack-image-store-ids"] = manager(request).store.store_id
+    response.headers["OpenStack-image-store-ids"] = ",".join(manager(request).stores.ids)
+    methods = manager(request).settings.import_methods
+    if methods:
+        response.headers["OpenStack-image-import-methods"] = ",".join(methods)
     return response
 
 

@@ -11,9 +11,6 @@ from onestack.common.http import JSONResponse
 from onestack.image import errors
 from onestack.image.api.common import enforce, manager
 
-# Interoperable import (stage + import) is not offered yet; clients then upload with PUT.
-IMPORT_METHODS: list[str] = []
-
 
 async def import_info(request: Request) -> Response:
     enforce(request, "get_info")
@@ -21,7 +18,7 @@ async def import_info(request: Request) -> Response:
         "import-methods": {
             "description": "Import methods available.",
             "type": "array",
-            "value": IMPORT_METHODS,
+            "value": manager(request).settings.import_methods,
         }
     }
     return JSONResponse(body)
@@ -29,10 +26,12 @@ async def import_info(request: Request) -> Response:
 
 async def stores_info(request: Request) -> Response:
     enforce(request, "get_info")
-    store = manager(request).store
-    return JSONResponse(
-        {"stores": [{"id": store.store_id, "description": store.description, "default": True}]}
-    )
+    return JSONResponse({"stores": manager(request).stores.describe()})
+
+
+async def stores_detail(request: Request) -> Response:
+    enforce(request, "stores_info_detail")
+    return JSONResponse({"stores": manager(request).stores.describe(detail=True)})
 
 
 async def usage_info(request: Request) -> Response:
@@ -46,5 +45,6 @@ async def usage_info(request: Request) -> Response:
 routes = [
     Route("/v2/info/import", import_info, methods=["GET"]),
     Route("/v2/info/stores", stores_info, methods=["GET"]),
+    Route("/v2/info/stores/detail", stores_detail, methods=["GET"]),
     Route("/v2/info/usage", usage_info, methods=["GET"]),
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from onestack.image.models import Image, ImageMember
+import orjson
+
+from onestack.image.models import Image, ImageMember, ImageTask
 
 
 def timestamp(moment: datetime) -> str:
@@ -40,8 +42,8 @@ def image(record: Image) -> dict[str, Any]:
             "schema": "/v2/schemas/image",
         }
     )
-    if record.store:
-        body["stores"] = record.store
+    if record.locations:
+        body["stores"] = ",".join(row.store_id for row in record.locations)
     return body
 
 
@@ -53,4 +55,29 @@ def member(record: ImageMember) -> dict[str, Any]:
         "created_at": timestamp(record.created_at),
         "updated_at": timestamp(record.updated_at),
         "schema": "/v2/schemas/member",
+    }
+
+
+def task(record: ImageTask) -> dict[str, Any]:
+    """An import task as GET /v2/images/{id}/tasks lists it (Glance's task fields)."""
+
+    def moment(value: datetime | None) -> str | None:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+
+    return {
+        "id": record.task_id,
+        "type": record.type,
+        "status": record.status,
+        "owner": record.owner,
+        "image_id": record.image_id,
+        "request_id": record.request_id,
+        "user_id": record.user_id,
+        "input": orjson.loads(record.input),
+        "result": None if record.result is None else orjson.loads(record.result),
+        "message": record.message,
+        "created_at": moment(record.created_at),
+        "updated_at": moment(record.updated_at),
+        "expires_at": moment(record.expires_at),
+        "deleted_at": None,
+        "deleted": False,
     }

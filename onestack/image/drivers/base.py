@@ -13,10 +13,11 @@ computes sizes and hashes and records the location.
 - `delete(location)` removes the data; deleting what is not there is not an error (deletes
   are retried after crashes).
 - `exists(location)` says whether committed data is there.
+- `locations()` lists every committed location (to find data nothing refers to any more).
 - `discard_partial()` removes every uncommitted write (run at start: a crash mid-upload must
   not leave partial data behind).
 
-A new store (object storage, say) implements these five methods, joins `DRIVERS` and passes
+A new store (object storage, say) implements these six methods, joins `DRIVERS` and passes
 `tests/contract/test_image_store.py`; the API and manager need no change.
 """
 
@@ -51,6 +52,12 @@ class ImageStore(ABC):
 
     store_id: str = "store"
     description: str = ""
+    # What GET /v2/info/stores/detail shows as the store's type.
+    kind: str = "store"
+
+    def properties(self) -> dict[str, object]:
+        """What an administrator may see of the store's configuration (no secrets)."""
+        return {}
 
     @abstractmethod
     def writer(self, image_id: str) -> StoreWriter:
@@ -67,6 +74,10 @@ class ImageStore(ABC):
     @abstractmethod
     def exists(self, location: str) -> bool:
         """Whether committed data is at `location`."""
+
+    @abstractmethod
+    def locations(self) -> list[str]:
+        """Every committed location, in no particular order."""
 
     @abstractmethod
     def discard_partial(self) -> None:

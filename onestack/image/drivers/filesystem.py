@@ -22,12 +22,20 @@ SCHEME = "file://"
 
 class FilesystemStore(ImageStore):
     store_id = "file"
+    kind = "file"
     description = "Image data as files on the controller's disk."
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.partial_dir = directory / ".partial"
         self.partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def properties(self) -> dict[str, object]:
+        return {
+            "data_dir": str(self.directory),
+            "chunk_size": CHUNK_BYTES,
+            "thin_provisioning": False,
+        }
 
     def writer(self, image_id: str) -> StoreWriter:
         if "/" in image_id or image_id.startswith("."):
@@ -48,6 +56,9 @@ class FilesystemStore(ImageStore):
 
     def exists(self, location: str) -> bool:
         return self._path(location).is_file()
+
+    def locations(self) -> list[str]:
+        return [f"{SCHEME}{path}" for path in self.directory.iterdir() if path.is_file()]
 
     def discard_partial(self) -> None:
         shutil.rmtree(self.partial_dir, ignore_errors=True)

@@ -12,6 +12,7 @@ CHUNK_BYTES = 64 * 1024
 
 class MemoryStore(ImageStore):
     store_id = "memory"
+    kind = "memory"
     description = "Image data in this process's memory (lost on restart)."
 
     def __init__(self) -> None:
@@ -33,6 +34,10 @@ class MemoryStore(ImageStore):
 
     def exists(self, location: str) -> bool:
         return location in self._data
+
+    def locations(self) -> list[str]:
+        with self._lock:
+            return list(self._data)
 
     def discard_partial(self) -> None:
         """Nothing to do: uncommitted writes live only in their writer."""

@@ -1,5 +1,6 @@
-"""Image's logic and its only writes: records (`manager.images`), data (`manager.data`) and
-members (`manager.members`)."""
+"""Image's logic and its only writes: records (`manager.images`), data (`manager.data`),
+members (`manager.members`), staging, imports and per-store data (`manager.staging`,
+`manager.imports`, `manager.locations`)."""
 
 from __future__ import annotations
 
@@ -10,31 +11,56 @@ from onestack.image.drivers import ImageStore
 from onestack.image.manager.base import Caller
 from onestack.image.manager.data import DataManager, ImageData
 from onestack.image.manager.images import Change, ImageRecords
+from onestack.image.manager.imports import ImportManager, ImportRequest
+from onestack.image.manager.locations import LocationManager
 from onestack.image.manager.members import MemberManager
 from onestack.image.manager.query import SORT_KEYS, ListQuery
 from onestack.image.manager.quota import ImageQuotas
+from onestack.image.manager.staging import StagingManager
+from onestack.image.manager.stores import StoreSet
 from onestack.settings import ImageSettings
 
-__all__ = ["SORT_KEYS", "Caller", "Change", "ImageData", "ImageManager", "ListQuery"]
+__all__ = [
+    "SORT_KEYS",
+    "Caller",
+    "Change",
+    "ImageData",
+    "ImageManager",
+    "ImportRequest",
+    "ListQuery",
+]
 
 
 class ImageManager:
-    """The image managers over one database, one store and one notifier."""
+    """The image managers over one database, its stores and one notifier."""
 
     def __init__(
         self,
         db: Database,
-        store: ImageStore,
+        stores: StoreSet,
         settings: ImageSettings,
         notifier: Notifier,
         quotas: Quotas | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.stores = stores
         image_quotas = self.quotas = ImageQuotas(db, quotas)
-        self.images = ImageRecords(db, store, settings, notifier, image_quotas)
-        self.data = DataManager(db, store, settings, notifier, image_quotas)
+        self.images = ImageRecords(db, stores, settings, notifier, image_quotas)
+        self.data = DataManager(db, stores, settings, notifier, image_quotas)
         self.members = MemberManager(db, notifier)
+        self.staging = StagingManager(db, stores, image_quotas, self.data)
+        self.imports = ImportManager(db, stores, settings, notifier, image_quotas, self.data)
+        self.locations = LocationManager(db, stores, notifier)
+
+    def recover(self) -> None:
+        """Once per start, before serving: interrupted uploads, stages and imports."""
+        self.data.recover()
+        self.imports.recover()
+
+    @property
+    def store(self) -> ImageStore:
+        """The default store."""
+        return self.stores[self.stores.default_id]
 
     def quota_report(self, project_id: str) -> dict[str, dict[str, int]]:
         return self.quotas.report(project_id)

@@ -75,8 +75,11 @@ def payload(image: Image) -> dict[str, Any]:
     }
 
 
-def notify(notifier: Notifier, caller: Caller | None, event: str, image: Image) -> None:
-    """image.<event> after the commit, with the initiator."""
+def notify(
+    notifier: Notifier, caller: Caller | None, event: str, image: Image, **extra: Any
+) -> None:
+    """image.<event> after the commit, with the initiator (and `extra` payload fields)."""
     body = payload(image)
+    body.update(extra)
     body["initiator"] = caller.ctx.initiator() if caller else None
     notifier.info(f"image.{event}", body)

@@ -21,10 +21,11 @@ from onestack.common.bus import Notifier
 from onestack.common.db import Database
 from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
-from onestack.image.drivers import DataNotFound, ImageStore, StoreWriter
+from onestack.image.drivers import DataNotFound, StoreWriter
 from onestack.image.manager.base import Caller, get_visible, notify, now
 from onestack.image.manager.quota import MIB, ImageQuotas
-from onestack.image.models import Image
+from onestack.image.manager.stores import StoreSet
+from onestack.image.models import Image, ImageLocation
 from onestack.settings import ImageSettings
 
 
@@ -51,14 +52,14 @@ class DataManager:
     def __init__(
         self,
         db: Database,
-        store: ImageStore,
+        stores: StoreSet,
         settings: ImageSettings,
         notifier: Notifier,
         quotas: ImageQuotas,
     ) -> None:
         self.db = db
         self.quotas = quotas
-        self.store = store
+        self.stores = stores
         self.settings = settings
         self.notifier = notifier
 
@@ -68,14 +69,20 @@ class DataManager:
         image_id: str,
         body: AsyncIterator[bytes],
         expected_bytes: int | None = None,
+        store_id: str | None = None,
     ) -> Image:
         """Store `body` as the image's data; the image ends active, or queued on any failure.
 
         `expected_bytes` (the Content-Length, when sent) is claimed against the owner's
-        image_size_total quota before anything is written.
+        image_size_total quota before anything is written. The data goes to `store_id`
+        (X-Image-Meta-Store; UnknownStore when not configured), else the default store.
         """
+        store_id = store_id or self.stores.default_id
+        store = self.stores.find(store_id)
+        if store is None:
+            raise errors.UnknownStore(store_id)
         owner = self._start_saving(caller, image_id, expected_bytes)
-        writer = self.store.writer(image_id)
+        writer = store.writer(image_id)
         try:
             if expected_bytes is None:
                 body = self._within_quota(body, owner)
@@ -86,7 +93,7 @@ class DataManager:
             writer.abort()
             self._set_queued(image_id)
             raise
-        return self._activate(caller, image_id, location, size, md5, secure)
+        return self._activate(caller, image_id, store_id, location, size, md5, secure)
 
     def download(
         self,
@@ -104,22 +111,32 @@ class DataManager:
         if image.status == "deactivated" and not caller.is_admin:
             raise errors.ImageDeactivated()
         if (
-            image.location is None
+            not image.locations
             or image.size is None
             or image.status not in ("active", "deactivated")
         ):
             return ImageData(image, None)
         start, end = _bounds(byte_range, image.size)
-        try:
-            chunks = self.store.read(image.location, start, end)
-        except DataNotFound as exc:
-            raise errors.ImageNotFound(image_id) from exc
+        chunks = self._read_any(image, start, end)
         sent = SendReport(self.notifier, caller, image, destination_ip)
         return ImageData(image, sent.count(chunks), start, end)
 
+    def _read_any(self, image: Image, start: int, end: int) -> Iterator[bytes]:
+        """The data from the first store that has it (a store may have been unconfigured)."""
+        for row in image.locations:
+            store = self.stores.find(row.store_id)
+            if store is None:
+                continue
+            try:
+                return store.read(row.location, start, end)
+            except DataNotFound:
+                continue
+        raise errors.ImageNotFound(image.image_id)
+
     def recover(self) -> None:
         """At start: uploads a crash interrupted go back to queued, partial data goes away."""
-        self.store.discard_partial()
+        for store in self.stores.all():
+            store.discard_partial()
         with self.db.transaction() as session:
             session.execute(update(Image).where(Image.status == "saving").values(status="queued"))
 
@@ -210,7 +227,14 @@ class DataManager:
             )
 
     def _activate(
-        self, caller: Caller, image_id: str, location: str, size: int, md5: str, secure: str
+        self,
+        caller: Caller,
+        image_id: str,
+        store_id: str,
+        location: str,
+        size: int,
+        md5: str,
+        secure: str,
     ) -> Image:
         with self.db.transaction() as session:
             image = session.get(Image, image_id)
@@ -223,11 +247,12 @@ class DataManager:
                 image.checksum = md5
                 image.os_hash_algo = self.settings.hash_algo
                 image.os_hash_value = secure
-                image.store = self.store.store_id
-                image.location = location
+                image.locations = [
+                    ImageLocation(store_id=store_id, location=location, created_at=now())
+                ]
                 image.updated_at = now()
         if gone:  # deleted while it was uploading: its data must not outlive it
-            self.store.delete(location)
+            self.stores[store_id].delete(location)
             raise errors.ImageNotFound(image_id)
         notify(self.notifier, caller, "upload", image)
         notify(self.notifier, caller, "activate", image)

@@ -19,11 +19,11 @@ from onestack.common.bus import Notifier
 from onestack.common.db import Database
 from onestack.common.errors import OneStackError
 from onestack.image import errors
-from onestack.image.drivers import ImageStore
 from onestack.image.manager import fields
 from onestack.image.manager.base import Caller, get_visible, notify, now
 from onestack.image.manager.query import ListQuery, list_images
 from onestack.image.manager.quota import ImageQuotas
+from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image, ImageProperty, ImageTag
 from onestack.settings import ImageSettings
 
@@ -43,14 +43,14 @@ class ImageRecords:
     def __init__(
         self,
         db: Database,
-        store: ImageStore,
+        stores: StoreSet,
         settings: ImageSettings,
         notifier: Notifier,
         quotas: ImageQuotas,
     ) -> None:
         self.db = db
         self.quotas = quotas
-        self.store = store
+        self.stores = stores
         self.settings = settings
         self.notifier = notifier
 
@@ -91,6 +91,7 @@ class ImageRecords:
         )
         image.tags = [ImageTag(tag=tag) for tag in tags]
         image.properties = [ImageProperty(name=k, value=v) for k, v in extras.items()]
+        image.locations = []
         self._check_counts(image)
         self.quotas.claim_image(image.owner)
         with self._writing(image_id) as session:
@@ -115,15 +116,19 @@ class ImageRecords:
         return image
 
     def delete(self, caller: Caller, image_id: str) -> None:
-        """Remove the record, then its data; a protected image refuses (403)."""
+        """Remove the record, then its data in every store (and staged data); a protected
+        image refuses (403)."""
         with self._writing(image_id) as session:
             image = get_visible(session, caller, image_id)
             if image.protected:
                 raise errors.ImageProtected(image_id)
-            location = image.location
+            data = [(self.stores.find(row.store_id), row.location) for row in image.locations]
+            if image.stage_location:
+                data.append((self.stores.staging, image.stage_location))
             session.delete(image)
-        if location:
-            self.store.delete(location)
+        for store, location in data:
+            if store is not None:
+                store.delete(location)
         image.status = "deleted"
         notify(self.notifier, caller, "delete", image)
 

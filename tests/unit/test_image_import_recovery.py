@@ -1,0 +1,169 @@
+"""Restart recovery of stages and imports, through the manager on memory stores: a task a
+restart interrupted fails visibly, its image gets its lock back and is importable again (or
+queued when its staged data is gone); a stage a crash cut short leaves the image queued."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from onestack.common import migrate
+from onestack.common.bus import LocalBus, Notifier
+from onestack.common.context import RequestContext
+from onestack.common.db import Database
+from onestack.image.drivers.memory import MemoryStore
+from onestack.image.manager import Caller, ImageManager, ImportRequest
+from onestack.image.manager.stores import StoreSet
+from onestack.image.models import Image
+from onestack.settings import ImageSettings
+
+CALLER = Caller(RequestContext(user_id="u1", user_domain_id="default", project_id="p1"))
+GLANCE_DIRECT = ImportRequest("glance-direct", body={"method": {"name": "glance-direct"}})
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> Iterator[ImageManager]:
+    url = f"sqlite:///{tmp_path / 'onestack.db'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    stores = StoreSet({"fast": MemoryStore(), "cheap": MemoryStore()}, "fast", MemoryStore())
+    yield ImageManager(db, stores, ImageSettings(), Notifier(LocalBus(), "image"))
+    db.dispose()
+
+
+async def _body(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _staged(manager: ImageManager, data: bytes = b"staged") -> str:
+    image = manager.images.create(CALLER, {"disk_format": "raw", "container_format": "bare"})
+    asyncio.run(manager.staging.stage(CALLER, image.image_id, _body(data)))
+    return image.image_id
+
+
+def _properties(manager: ImageManager, image_id: str) -> dict[str, str]:
+    return {p.name: p.value for p in manager.images.get(CALLER, image_id).properties}
+
+
+def test_an_interrupted_import_fails_and_the_image_can_import_again(
+    manager: ImageManager,
+) -> None:
+    image_id = _staged(manager)
+    task_id = manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+    assert manager.images.get(CALLER, image_id).status == "importing"
+
+    manager.recover()  # the process stopped before the task ran
+
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert (task.task_id, task.status) == (task_id, "failure")
+    assert "restart" in task.message
+    assert manager.images.get(CALLER, image_id).status == "uploading"
+    properties = _properties(manager, image_id)
+    assert "os_glance_import_task" not in properties
+    assert properties["os_glance_importing_to_stores"] == ""
+    assert properties["os_glance_failed_import"] == "fast"
+
+    again = manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+    assert again is not None
+    asyncio.run(manager.imports.run(again))
+    image = manager.images.get(CALLER, image_id)
+    assert (image.status, image.size, [r.store_id for r in image.locations]) == (
+        "active", 6, ["fast"],
+    )  # fmt: skip
+    assert _properties(manager, image_id)["os_glance_failed_import"] == ""
+
+
+def test_an_import_whose_staged_data_is_gone_goes_back_to_queued(manager: ImageManager) -> None:
+    image_id = _staged(manager)
+    manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+    image = manager.images.get(CALLER, image_id)
+    assert image.stage_location is not None
+    manager.stores.staging.delete(image.stage_location)
+
+    manager.recover()
+
+    image = manager.images.get(CALLER, image_id)
+    assert (image.status, image.size, image.stage_location) == ("queued", None, None)
+
+
+def test_a_stage_cut_short_leaves_the_image_queued(manager: ImageManager) -> None:
+    image = manager.images.create(CALLER, {"disk_format": "raw", "container_format": "bare"})
+    with manager.data.db.transaction() as session:  # what a crash mid-body leaves behind
+        session.execute(
+            update(Image).where(Image.image_id == image.image_id).values(status="uploading")
+        )
+
+    manager.recover()
+
+    assert manager.images.get(CALLER, image.image_id).status == "queued"
+
+
+def test_a_failing_store_fails_the_import_and_keeps_nothing(manager: ImageManager) -> None:
+    image_id = _staged(manager)
+    broken = manager.stores["cheap"]
+    assert isinstance(broken, MemoryStore)
+
+    def refuse(location: str, data: bytes) -> None:
+        raise OSError("disk full")
+
+    broken._put = refuse  # type: ignore[method-assign]
+    wanted = ImportRequest(
+        "glance-direct", stores=["fast", "cheap"], body={"method": {"name": "glance-direct"}}
+    )
+    task_id = manager.imports.start(CALLER, image_id, wanted)
+    assert task_id is not None
+    asyncio.run(manager.imports.run(task_id))
+
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "failure" and "disk full" in task.message
+    image = manager.images.get(CALLER, image_id)
+    assert (image.status, image.locations) == ("queued", [])
+    assert _properties(manager, image_id)["os_glance_failed_import"] == "cheap,fast"
+    fast = manager.stores["fast"]
+    assert isinstance(fast, MemoryStore) and fast._data == {}
+
+
+def test_partial_success_is_allowed_when_not_every_store_must_succeed(
+    manager: ImageManager,
+) -> None:
+    image_id = _staged(manager)
+    broken = manager.stores["cheap"]
+
+    def refuse(location: str, data: bytes) -> None:
+        raise OSError("disk full")
+
+    broken._put = refuse  # type: ignore[attr-defined]
+    wanted = ImportRequest(
+        "glance-direct",
+        stores=["fast", "cheap"],
+        all_stores_must_succeed=False,
+        body={"method": {"name": "glance-direct"}, "all_stores_must_succeed": False},
+    )
+    task_id = manager.imports.start(CALLER, image_id, wanted)
+    assert task_id is not None
+    asyncio.run(manager.imports.run(task_id))
+
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "success"
+    image = manager.images.get(CALLER, image_id)
+    assert (image.status, [r.store_id for r in image.locations]) == ("active", ["fast"])
+    assert _properties(manager, image_id)["os_glance_failed_import"] == "cheap"
+
+
+def test_staged_data_nothing_refers_to_goes_away(manager: ImageManager) -> None:
+    kept = _staged(manager)
+    orphan = manager.stores.staging.writer("11111111-1111-1111-1111-111111111111")
+    orphan.write(b"left behind by a crash")
+    orphan_location = orphan.commit()
+
+    manager.recover()
+
+    assert not manager.stores.staging.exists(orphan_location)
+    image = manager.images.get(CALLER, kept)
+    assert image.status == "uploading"
+    assert image.stage_location is not None
+    assert manager.stores.staging.exists(image.stage_location)
