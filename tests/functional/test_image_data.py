@@ -171,6 +171,11 @@ def test_data_changes_are_notified(cloud: CloudProcess, admin: ImageClient) -> N
     assert len(uploads) == 1
     assert uploads[0]["payload"]["checksum"] == hashlib.md5(b"abc").hexdigest()
     assert uploads[0]["publisher_id"].startswith("image.")
+    mine = [n for n in cloud.notifications() if n["payload"].get("id") == image["id"]]
+    assert [n["event_type"] for n in mine] == [
+        "image.create", "image.prepare", "image.upload", "image.activate"
+    ]  # fmt: skip
+    assert mine[1]["payload"]["status"] == "saving"
 
 
 def test_downloads_are_notified_with_the_bytes_sent(

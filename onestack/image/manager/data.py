@@ -81,11 +81,12 @@ class DataManager:
         store = self.stores.find(store_id)
         if store is None:
             raise errors.UnknownStore(store_id)
-        owner = self._start_saving(caller, image_id, expected_bytes)
+        image = self._start_saving(caller, image_id, expected_bytes)
+        notify(self.notifier, caller, "prepare", image, backend=store_id)
         writer = store.writer(image_id)
         try:
             if expected_bytes is None:
-                body = self._within_quota(body, owner)
+                body = self._within_quota(body, image.owner)
             size, md5, secure = await self._stream(body, writer)
             # Committing may fsync a large file: off the event loop.
             location = await anyio.to_thread.run_sync(writer.commit)
@@ -144,8 +145,8 @@ class DataManager:
 
     def _start_saving(
         self, caller: Caller, image_id: str, expected_bytes: int | None = None
-    ) -> str | None:
-        """queued -> saving; returns the image's owner."""
+    ) -> Image:
+        """queued -> saving; returns the image."""
         with self.db.transaction() as session:
             image = get_visible(session, caller, image_id)
             if image.disk_format is None or image.container_format is None:
@@ -160,7 +161,7 @@ class DataManager:
             ).rowcount
             if moved != 1:
                 raise errors.InvalidImageStatusTransition(image.status, "saving")
-            return image.owner
+            return image
 
     async def _within_quota(
         self, body: AsyncIterator[bytes], owner: str | None
