@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from onestack.image.drivers.base import DataNotFound, ImageStore, StoreWriter
 
-CHUNK_BYTES = 1 << 20  # per thread hop of a streamed download
+CHUNK_BYTES = 4 << 20  # per thread hop of a streamed download (1 MiB cost ~20% more CPU)
 SCHEME = "file://"
 # Written bytes handed to the disk at a time: without it the whole image sits dirty in the
 # page cache (the kernel starts writing back only at 10% of RAM) and commit's fsync waits for
@@ -27,7 +27,7 @@ WRITEBACK_BYTES = 8 << 20
 _SYNC_FILE_RANGE_WRITE = 2  # start writeback of the range's dirty pages; do not wait
 
 
-def _start_writeback() -> Callable[[int, int, int], object] | None:
+def _find_sync_file_range() -> Callable[[int, int, int], object] | None:
     """Linux's sync_file_range(2), which the os module lacks; None elsewhere."""
     try:
         function = ctypes.CDLL(None, use_errno=True).sync_file_range
@@ -37,7 +37,7 @@ def _start_writeback() -> Callable[[int, int, int], object] | None:
     return lambda fd, offset, length: function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
-_WRITEBACK = _start_writeback()
+_WRITEBACK = _find_sync_file_range()
 
 
 class FilesystemStore(ImageStore):
@@ -106,13 +106,20 @@ class _FileWriter(StoreWriter):
     def write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
         self._written += len(chunk)
-        if _WRITEBACK is not None and self._written - self._handed_to_disk >= WRITEBACK_BYTES:
-            # A hint: a failure here surfaces, if it matters, at commit's fsync.
-            self._handle.flush()
-            _WRITEBACK(
-                self._handle.fileno(), self._handed_to_disk, self._written - self._handed_to_disk
-            )
-            self._handed_to_disk = self._written
+        if self._written - self._handed_to_disk >= WRITEBACK_BYTES:
+            self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        """Ask the disk to start writing what came since the last call; does not wait.
+
+        Only a hint: an I/O error it meets is reported again by commit's fsync.
+        """
+        if _WRITEBACK is None:
+            return
+        self._handle.flush()
+        fresh = self._written - self._handed_to_disk
+        _WRITEBACK(self._handle.fileno(), self._handed_to_disk, fresh)
+        self._handed_to_disk = self._written
 
     def commit(self) -> str:
         try:
