@@ -57,21 +57,24 @@ class HashingWriter:
         next: no write may still be running then). Safe to call more than once."""
         for thread in (self._md5_thread, self._write_thread):
             thread.shutdown(wait=True, cancel_futures=True)
-        for batch in self._in_flight:  # their failures are moot behind the one being raised
-            if batch.done() and not batch.cancelled():
-                batch.exception()
 
     def _submit(self) -> None:
         if not self._batch:
             return
         loop = asyncio.get_running_loop()
         batch, self._batch, self._batch_bytes = self._batch, [], 0
-        self._in_flight.append(
-            asyncio.gather(
-                loop.run_in_executor(self._md5_thread, _md5, batch, self._md5),
-                loop.run_in_executor(self._write_thread, _write, batch, self._secure, self._writer),
-            )
+        both = asyncio.gather(
+            loop.run_in_executor(self._md5_thread, _md5, batch, self._md5),
+            loop.run_in_executor(self._write_thread, _write, batch, self._secure, self._writer),
         )
+        # A batch behind a failure is dropped, its own outcome is moot: never log it as lost.
+        both.add_done_callback(_retrieve)
+        self._in_flight.append(both)
+
+
+def _retrieve(batch: asyncio.Future[Any]) -> None:
+    if not batch.cancelled():
+        batch.exception()
 
 
 def _md5(chunks: list[bytes], md5: Any) -> None:
