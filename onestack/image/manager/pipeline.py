@@ -17,7 +17,7 @@ from typing import Any
 from onestack.image.drivers import StoreWriter
 
 # Bytes per thread hop, and batches queued or in work before receiving waits: the two stages
-# run at their own pace, and memory stays under (IN_FLIGHT + 1) * BATCH_BYTES per upload.
+# run at their own pace, and an upload holds at most (IN_FLIGHT + 2) * BATCH_BYTES.
 BATCH_BYTES = 4 << 20
 IN_FLIGHT = 3
 
