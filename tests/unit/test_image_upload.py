@@ -4,6 +4,8 @@ queued and no data in the store; an image deleted mid-upload keeps no data eithe
 from __future__ import annotations
 
 import asyncio
+import errno
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,8 +16,10 @@ from onestack.common.bus import LocalBus, Notifier
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.image import errors
+from onestack.image.drivers import StoreWriter
 from onestack.image.drivers.memory import MemoryStore
 from onestack.image.manager import Caller, Change, ImageManager
+from onestack.image.manager.pipeline import BATCH_BYTES, IN_FLIGHT
 from onestack.image.manager.stores import StoreSet
 from onestack.settings import ImageSettings
 
@@ -127,3 +131,66 @@ def test_property_and_tag_quotas_refuse_the_whole_change(tmp_path: Path) -> None
         {"a": "1"}, ["t1"],
     )  # fmt: skip
     db.dispose()
+
+
+def _big_manager(tmp_path: Path, store: MemoryStore) -> ImageManager:
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    migrate.upgrade(url)
+    stores = StoreSet({"memory": store}, "memory", MemoryStore())
+    return ImageManager(Database(url), stores, ImageSettings(), Notifier(LocalBus(), "image"))
+
+
+def _many_batches() -> list[bytes]:
+    """More bytes than the pipeline keeps in flight, in chunks that differ from each other."""
+    count = (IN_FLIGHT + 3) * BATCH_BYTES // (256 << 10)
+    return [i.to_bytes(4, "big") * (64 << 10) for i in range(count)]
+
+
+def test_upload_of_many_batches_keeps_the_bytes_in_order_with_their_hashes(
+    tmp_path: Path,
+) -> None:
+    manager = _big_manager(tmp_path, MemoryStore())
+    parts = _many_batches()
+    image = asyncio.run(manager.data.upload(CALLER, _queued(manager), _chunks(*parts)))
+    data = b"".join(parts)
+    assert _stored(manager) == {image.locations[0].location: data}
+    assert (image.size, image.checksum, image.os_hash_value) == (
+        len(data), hashlib.md5(data).hexdigest(), hashlib.sha512(data).hexdigest(),
+    )  # fmt: skip
+    manager.data.db.dispose()
+
+
+class _FillingStore(MemoryStore):
+    """A store whose disk fills up after `room` bytes."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    def writer(self, image_id: str) -> StoreWriter:
+        store, inner = self, super().writer(image_id)
+
+        class Filling(StoreWriter):
+            def write(self, chunk: bytes) -> None:
+                store.room -= len(chunk)
+                if store.room < 0:
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                inner.write(chunk)
+
+            def commit(self) -> str:
+                return inner.commit()
+
+            def abort(self) -> None:
+                inner.abort()
+
+        return Filling()
+
+
+def test_store_failing_mid_upload_leaves_the_image_queued_and_no_data(tmp_path: Path) -> None:
+    manager = _big_manager(tmp_path, _FillingStore(room=2 * BATCH_BYTES))
+    image_id = _queued(manager)
+    with pytest.raises(OSError, match="No space left"):
+        asyncio.run(manager.data.upload(CALLER, image_id, _chunks(*_many_batches())))
+    assert manager.images.get(CALLER, image_id).status == "queued"
+    assert _stored(manager) == {}
+    manager.data.db.dispose()

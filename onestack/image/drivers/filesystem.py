@@ -2,22 +2,42 @@
 
 A write goes to `<dir>/.partial/<image_id>.<random>` and is renamed to `<dir>/<image_id>`
 on commit, after an fsync, so a reader never sees a half-written image and a crash leaves only
-partial files, which `discard_partial()` removes at start.
+partial files, which `discard_partial()` removes at start. While the data streams in, the disk
+is asked to start writing it out, so the fsync at commit waits for the tail, not the image.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from onestack.image.drivers.base import DataNotFound, ImageStore, StoreWriter
 
-CHUNK_BYTES = 1 << 20  # per thread hop of a streamed download
+CHUNK_BYTES = 4 << 20  # per thread hop of a streamed download (1 MiB cost ~20% more CPU)
 SCHEME = "file://"
+# Written bytes handed to the disk at a time: without it the whole image sits dirty in the
+# page cache (the kernel starts writing back only at 10% of RAM) and commit's fsync waits for
+# all of it after the last byte arrived.
+WRITEBACK_BYTES = 8 << 20
+_SYNC_FILE_RANGE_WRITE = 2  # start writeback of the range's dirty pages; do not wait
+
+
+def _find_sync_file_range() -> Callable[[int, int, int], object] | None:
+    """Linux's sync_file_range(2), which the os module lacks; None elsewhere."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return lambda fd, offset, length: function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
+_WRITEBACK = _find_sync_file_range()
 
 
 class FilesystemStore(ImageStore):
@@ -91,9 +111,26 @@ class _FileWriter(StoreWriter):
         self._partial = partial
         self._final = final
         self._handle = partial.open("xb")
+        self._written = 0
+        self._handed_to_disk = 0
 
     def write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
+        self._written += len(chunk)
+        if self._written - self._handed_to_disk >= WRITEBACK_BYTES:
+            self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        """Ask the disk to start writing what came since the last call; does not wait.
+
+        Only a hint: an I/O error it meets is reported again by commit's fsync.
+        """
+        if _WRITEBACK is None:
+            return
+        self._handle.flush()
+        fresh = self._written - self._handed_to_disk
+        _WRITEBACK(self._handle.fileno(), self._handed_to_disk, fresh)
+        self._handed_to_disk = self._written
 
     def commit(self) -> str:
         try:

@@ -8,11 +8,8 @@ going away mid-body, aborts the write (no partial data) and puts the image back 
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import update
@@ -23,6 +20,7 @@ from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, StoreWriter
 from onestack.image.manager.base import Caller, get_visible, notify, now
+from onestack.image.manager.pipeline import HashingWriter
 from onestack.image.manager.quota import MIB, ImageQuotas
 from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image, ImageLocation
@@ -37,15 +35,6 @@ class ImageData:
     chunks: Iterator[bytes] | None
     start: int = 0
     end: int = 0
-
-
-# Upload bytes hashed and written per worker-thread hop.
-BATCH_BYTES = 4 << 20
-
-
-def _write(data: bytearray, secure: Any, writer: StoreWriter) -> None:
-    secure.update(data)
-    writer.write(data)
 
 
 class DataManager:
@@ -184,40 +173,19 @@ class DataManager:
     async def _stream(
         self, body: AsyncIterator[bytes], writer: StoreWriter
     ) -> tuple[int, str, str]:
-        """Hash and write the body as it arrives; returns its size, md5 and secure hash.
-
-        Chunks are gathered into batches; two worker threads hash (md5 in one, the secure
-        hash and the write in the other) while the event loop receives the next batch.
-        hashlib and file writes release the GIL, so receiving, hashing and writing overlap.
-        """
-        md5 = hashlib.md5(usedforsecurity=False)
-        secure = hashlib.new(self.settings.hash_algo)
-        loop = asyncio.get_running_loop()
-        size, batch = 0, bytearray()
-        previous: asyncio.Future[Any] | None = None
+        """Hash and write the body as it arrives; returns its size, md5 and secure hash."""
+        pipeline = HashingWriter(writer, self.settings.hash_algo)
+        size = 0
         try:
             async for chunk in body:
                 size += len(chunk)
                 if size > self.settings.image_size_cap_bytes:
                     raise errors.ImageTooLarge()
-                batch += chunk
-                if len(batch) >= BATCH_BYTES:
-                    if previous is not None:
-                        await previous
-                    previous = asyncio.gather(
-                        loop.run_in_executor(None, md5.update, batch),
-                        loop.run_in_executor(None, _write, batch, secure, writer),
-                    )
-                    batch = bytearray()
+                await pipeline.add(chunk)
+            md5, secure = await pipeline.finish()
         finally:
-            if previous is not None:
-                # Never leave a write running behind a failure (the caller aborts the writer).
-                await asyncio.wait([previous])
-        if previous is not None:
-            previous.result()
-        md5.update(batch)
-        _write(batch, secure, writer)
-        return size, md5.hexdigest(), secure.hexdigest()
+            pipeline.close()
+        return size, md5, secure
 
     def _set_queued(self, image_id: str) -> None:
         with self.db.transaction() as session:
