@@ -39,6 +39,25 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
+class RawJSONResponse(Response):
+    """JSON already serialised, with extra headers as raw (lower-case name, value) byte pairs:
+    no rendering and no header parsing, for bodies a hot path keeps serialised."""
+
+    media_type = "application/json"
+
+    def __init__(
+        self, body: bytes, raw_headers: Sequence[tuple[bytes, bytes]] = (), status_code: int = 200
+    ) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            *raw_headers,
+        ]
+
+
 def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Starlette:
     """A service's ASGI app whose every error is rendered by `render_error`."""
 

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from onestack.common.body import parse_body
 from onestack.common.errors import BadRequest
-from onestack.common.http import JSONResponse
+from onestack.common.http import JSONResponse, RawJSONResponse
 from onestack.identity import errors
 from onestack.identity.api import render
 from onestack.identity.api.common import caller, check, generation, manager
@@ -58,19 +58,19 @@ def _validation_response(request: Request, view: TokenView) -> Response:
     The body depends on nothing but the token's view and the catalog, both fixed while the
     generation holds; the caller's right to see it was checked before (`_subject`).
     """
-    bodies: dict[tuple[str, bool], tuple[int, bytes]] = request.app.state.token_bodies
+    bodies: dict[tuple[str, bool], tuple[int, bytes, tuple[bytes, bytes]]]
+    bodies = request.app.state.token_bodies
     now_generation = generation(request)
     key = (view.token_id, _wants_catalog(request))
     cached = bodies.get(key)
     if cached is None or cached[0] != now_generation:
         catalog = manager(request).tokens.catalog(view, now_generation) if key[1] else None
-        cached = (now_generation, orjson.dumps(render.token(view, catalog)))
+        body = orjson.dumps(render.token(view, catalog))
+        cached = (now_generation, body, (b"x-subject-token", view.token_id.encode()))
         if len(bodies) >= TOKEN_BODY_CACHE_SIZE:
             bodies.clear()
         bodies[key] = cached
-    return Response(
-        cached[1], media_type="application/json", headers={"X-Subject-Token": view.token_id}
-    )
+    return RawJSONResponse(cached[1], [cached[2]])
 
 
 async def issue_token(request: Request) -> Response:

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -98,8 +97,8 @@ class TokenView:
     @cached_property
     def credentials(self) -> Mapping[str, Any]:
         """What policy rules compare against, as `RequestContext.credentials()` has it;
-        worked out once per view (a cached view answers many requests), read-only."""
-        return MappingProxyType(self.context().credentials())
+        worked out once per view (a cached view answers many requests). Shared: read only."""
+        return self.context().credentials()
 
     def context(self, **request: Any) -> RequestContext:
         """The token's holder as policy and notifications see them; `request` adds the
