@@ -230,7 +230,9 @@ def parse_wrk(name: str, mode: str, report: str, cpu: float) -> Row:
     )
 
 
-def load_phases(cloud: Cloud, connections: int, duration: int) -> list[Row]:
+def load_phases(
+    cloud: Cloud, connections: int, duration: int, only: str | None = None
+) -> list[Row]:
     token = admin_token(cloud)
     token_body = json.dumps(
         {
@@ -259,6 +261,8 @@ def load_phases(cloud: Cloud, connections: int, duration: int) -> list[Row]:
         ),
         ("GET /v3/projects (admin)", "GET", "/v3/projects", {"X-Auth-Token": token}, None),
     ]
+    if only is not None:
+        phases = [phase for phase in phases if only in phase[0]]
     rows = []
     for name, method, path, headers, body in phases:
         for mode, extra in (("keep-alive", {}), ("new connection", {"Connection": "close"})):
@@ -298,11 +302,14 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--starts", type=int, default=5, help="start measurements (median)")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument(
+        "--only", help="run only the load phases whose name holds this (e.g. validation); no starts"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (scripts/install does it)")
 
-    firsts, restarts = measure_starts(args.starts)
+    firsts, restarts = measure_starts(args.starts) if args.only is None else ([], [])
     with tempfile.TemporaryDirectory() as tmp:
         cloud, _ = start(Path(tmp) / "state", free_port(), args.workers)
         try:
@@ -310,7 +317,7 @@ def main() -> int:
             for _ in range(200):
                 validate_once(cloud, token)
             warm_rss = rss_mb(cloud.process.pid)
-            rows = load_phases(cloud, args.connections, args.duration)
+            rows = load_phases(cloud, args.connections, args.duration, args.only)
             loaded_rss = rss_mb(cloud.process.pid)
         finally:
             cloud.stop()
@@ -327,9 +334,11 @@ def main() -> int:
         ("first start to valid token (s)", firsts),
         ("restart to valid token (s)", restarts),
     ):
-        print(
-            f"| {label} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |"
-        )
+        if values:
+            print(
+                f"| {label} | {statistics.median(values):.2f} | {min(values):.2f} "
+                f"| {max(values):.2f} |"
+            )
     print(
         f"\nresident memory (whole process tree): {warm_rss:.0f} MB after warm-up, "
         f"{loaded_rss:.0f} MB after the load phases\n"

@@ -223,7 +223,10 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     try:
-        asyncio.run(run())
+        # uvicorn's own choice of loop (uvloop when installed, which answers requests faster
+        # than asyncio's); asyncio.run() would always make asyncio's.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(run())
     finally:
         if sock is None:
             settings.run_file.unlink(missing_ok=True)

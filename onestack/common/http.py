@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onestack.common.errors import OneStackError, error_for_status
@@ -38,6 +37,25 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class RawJSONResponse(Response):
+    """JSON already serialised, with extra headers as raw (lower-case name, value) byte pairs:
+    no rendering and no header parsing, for bodies a hot path keeps serialised."""
+
+    media_type = "application/json"
+
+    def __init__(
+        self, body: bytes, raw_headers: Sequence[tuple[bytes, bytes]] = (), status_code: int = 200
+    ) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            *raw_headers,
+        ]
 
 
 def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Starlette:
@@ -59,14 +77,64 @@ def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Sta
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return respond(request, OneStackError())
 
-    return Starlette(
-        routes=list(routes),
+    app = Starlette(
         exception_handlers={
             OneStackError: on_domain_error,
             HTTPException: on_http_error,
             Exception: on_bug,
         },
     )
+    app.router = IndexedRouter(routes=list(routes))
+    return app
+
+
+class IndexedRouter(Router):
+    """Starlette's router that remembers which route answers a method and path.
+
+    Starlette tries every route's regex in turn (identity has over a hundred) on every
+    request. A plain `Route` matches on nothing but the path and method, so the first route
+    that matches fully (else the first that matches the path only: its 405) is the same for
+    every request with that method and path; this router works it out once and then runs that
+    one route's match (for its path parameters). With a route of another kind (a mount) or no
+    match, it does what Starlette does (redirects, 404).
+    """
+
+    MEMO_SIZE = 4096  # ids make paths unbounded: a full memo starts over
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        super().__init__(routes=list(routes))
+        self._plain = all(isinstance(route, Route) for route in self.routes)
+        self._memo: dict[tuple[str, str], BaseRoute | None] = {}
+
+    def _route_for(self, scope: Scope) -> BaseRoute | None:
+        partial = None
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return route
+            if match is Match.PARTIAL and partial is None:
+                partial = route
+        return partial
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._plain:
+            await super().app(scope, receive, send)
+            return
+        key = (scope["method"], _route_path(scope))
+        try:
+            route = self._memo[key]
+        except KeyError:
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            route = self._memo[key] = self._route_for(scope)
+        if route is None:
+            await super().app(scope, receive, send)
+            return
+        scope.setdefault("router", self)
+        _, child_scope = route.matches(scope)
+        scope["route"] = route
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)  # a path-only match answers 405 here
 
 
 def root_app(mounts: dict[str, ASGIApp], metrics: Metrics | None = None) -> ASGIApp:
@@ -107,6 +175,23 @@ class PathDispatcher:
             scope["route_path"] = getattr(route, "path", None)
 
 
+def _route_path(scope: Scope) -> str:
+    """The path below the app's mount point, as Starlette's routes match it."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path[len(root_path) :][:1] in ("", "/"):
+        return path[len(root_path) :]
+    return path
+
+
+def new_request_id() -> str:
+    """`req-` and a random (version 4) UUID, as OpenStack's request ids are; cheaper than
+    `uuid.uuid4()` and its string, which every request paid for."""
+    h = os.urandom(16).hex()
+    variant = "89ab"[int(h[16], 16) & 3]
+    return f"req-{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+
+
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     body = orjson.dumps(
         {
@@ -133,7 +218,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = f"req-{uuid.uuid4()}"
+        request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -142,9 +227,9 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-openstack-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                # A new list (the sender may keep its own), in the message it handed over.
+                header = (b"x-openstack-request-id", request_id.encode())
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:

@@ -142,7 +142,13 @@ def _check(token: str, text: str) -> Check:
         return lambda c, t, p: p.allowed(value, c, t)
     if kind == "role":
         wanted = value.lower()
-        return lambda c, t, p: wanted in (role.lower() for role in c.get("roles", ()))
+
+        def has_role(c: Mapping[str, Any], t: Mapping[str, Any], p: Policy) -> bool:
+            roles = c.get("roles", ())
+            # Role names are nearly always lower case already: try the exact name first.
+            return wanted in roles or any(role.lower() == wanted for role in roles)
+
+        return has_role
     return _compare(kind, value)
 
 

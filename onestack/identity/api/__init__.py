@@ -78,4 +78,5 @@ def build_app(manager: IdentityManager, policy: Policy) -> Starlette:
     )
     app.state.manager = manager
     app.state.policy = policy
+    app.state.token_bodies = {}  # see auth._validation_response
     return app

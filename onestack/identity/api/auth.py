@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -9,17 +10,18 @@ from starlette.routing import Route
 
 from onestack.common.body import parse_body
 from onestack.common.errors import BadRequest
-from onestack.common.http import JSONResponse
+from onestack.common.http import JSONResponse, RawJSONResponse
 from onestack.identity import errors
 from onestack.identity.api import render
-from onestack.identity.api.common import caller, enforce, manager
+from onestack.identity.api.common import caller, check, generation, manager
 from onestack.identity.api.schemas import AuthBody, to_auth_request
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager import TokenView
 
 
 def _wants_catalog(request: Request) -> bool:
-    return "nocatalog" not in request.query_params
+    # Most requests have no query string: skip parsing one.
+    return not request.scope.get("query_string") or "nocatalog" not in request.query_params
 
 
 def _subject(request: Request, action: str) -> TokenView:
@@ -29,20 +31,46 @@ def _subject(request: Request, action: str) -> TokenView:
     if not token_id:
         raise BadRequest("The X-Subject-Token header is required.")
     try:
-        subject = manager(request).tokens.validate(token_id)
+        subject = manager(request).tokens.validate(token_id, generation(request))
     except errors.InvalidToken as exc:
         raise errors.TokenNotFound(f"Could not find token: {token_id}") from exc
-    enforce(request, action, {"token": {"user_id": subject.user.ref_id}})
+    check(request, action, {"token": {"user_id": subject.user.ref_id}})
     return subject
 
 
 def _token_response(request: Request, view: TokenView, status: int) -> Response:
-    catalog = manager(request).tokens.catalog(view) if _wants_catalog(request) else None
+    wanted = _wants_catalog(request)
+    catalog = manager(request).tokens.catalog(view, generation(request)) if wanted else None
     return JSONResponse(
         render.token(view, catalog),
         status_code=status,
         headers={"X-Subject-Token": view.token_id},
     )
+
+
+# Validation bodies kept per app and process; a full cache starts over.
+TOKEN_BODY_CACHE_SIZE = 2_000
+
+
+def _validation_response(request: Request, view: TokenView) -> Response:
+    """200 with the token's body, serialised once per token, catalog choice and generation.
+
+    The body depends on nothing but the token's view and the catalog, both fixed while the
+    generation holds; the caller's right to see it was checked before (`_subject`).
+    """
+    bodies: dict[tuple[str, bool], tuple[int, bytes, tuple[bytes, bytes]]]
+    bodies = request.app.state.token_bodies
+    now_generation = generation(request)
+    key = (view.token_id, _wants_catalog(request))
+    cached = bodies.get(key)
+    if cached is None or cached[0] != now_generation:
+        catalog = manager(request).tokens.catalog(view, now_generation) if key[1] else None
+        body = orjson.dumps(render.token(view, catalog))
+        cached = (now_generation, body, (b"x-subject-token", view.token_id.encode()))
+        if len(bodies) >= TOKEN_BODY_CACHE_SIZE:
+            bodies.clear()
+        bodies[key] = cached
+    return RawJSONResponse(cached[1], [cached[2]])
 
 
 async def issue_token(request: Request) -> Response:
@@ -54,7 +82,7 @@ async def issue_token(request: Request) -> Response:
 
 
 async def validate_token(request: Request) -> Response:
-    return _token_response(request, _subject(request, "identity:validate_token"), 200)
+    return _validation_response(request, _subject(request, "identity:validate_token"))
 
 
 async def check_token(request: Request) -> Response:
@@ -70,7 +98,7 @@ async def revoke_token(request: Request) -> Response:
 
 async def auth_catalog(request: Request) -> Response:
     me = caller(request)
-    catalog = render.render_catalog(manager(request).tokens.catalog(me))
+    catalog = render.render_catalog(manager(request).tokens.catalog(me, generation(request)))
     return JSONResponse({"catalog": catalog, "links": render.collection_links(str(request.url))})
 
 

@@ -24,9 +24,11 @@ __all__ = [
     "allowed",
     "bool_query",
     "caller",
+    "check",
     "collection",
     "context",
     "enforce",
+    "generation",
     "manager",
     "parse_body",
     "self_link",
@@ -41,16 +43,30 @@ def policy(request: Request) -> Policy:
     return request.app.state.policy
 
 
+def generation(request: Request) -> int:
+    """The identity write generation, read once per request (at its first use).
+
+    Every token validation and catalog of one request is checked against this one read, so
+    a write committed (by any process) before the request started is seen by all of them.
+    """
+    state = request.scope.setdefault("state", {})
+    value = state.get("identity_generation")
+    if value is None:
+        value = state["identity_generation"] = manager(request).tokens.current_generation()
+    return value
+
+
 def caller(request: Request) -> TokenView:
     """The token in X-Auth-Token, validated once per request; 401 when absent or invalid."""
-    cached = getattr(request.state, "caller", None)
+    state = request.scope.setdefault("state", {})
+    cached = state.get("caller")
     if cached is not None:
         return cached
     token_id = request.headers.get("x-auth-token")
     if not token_id:
         raise Unauthorized()
-    view = manager(request).tokens.validate(token_id)
-    request.state.caller = view
+    view = manager(request).tokens.validate(token_id, generation(request))
+    state["caller"] = view
     return view
 
 
@@ -66,13 +82,18 @@ def context(request: Request) -> RequestContext:
 
 def enforce(request: Request, action: str, target: dict[str, Any] | None = None) -> RequestContext:
     """The caller's context if policy lets them do `action` on `target`; 403 otherwise."""
-    ctx = context(request)
-    policy(request).enforce(action, ctx.credentials(), target or {}, errors.ActionForbidden)
-    return ctx
+    check(request, action, target)
+    return context(request)
+
+
+def check(request: Request, action: str, target: dict[str, Any] | None = None) -> None:
+    """`enforce` for a handler that needs no context: 403 unless policy allows `action`."""
+    creds = caller(request).credentials
+    policy(request).enforce(action, creds, target or {}, errors.ActionForbidden)
 
 
 def allowed(request: Request, action: str, target: dict[str, Any]) -> bool:
-    return policy(request).allowed(action, context(request).credentials(), target)
+    return policy(request).allowed(action, caller(request).credentials, target)
 
 
 def self_link(request: Request, path: str) -> dict[str, str]:

@@ -7,9 +7,10 @@ never sees HTTP. Other services reach identity through `TokenManager.validate`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -93,6 +94,12 @@ class TokenView:
     def role_names(self) -> frozenset[str]:
         return frozenset(role.name for role in self.roles)
 
+    @cached_property
+    def credentials(self) -> Mapping[str, Any]:
+        """What policy rules compare against, as `RequestContext.credentials()` has it;
+        worked out once per view (a cached view answers many requests). Shared: read only."""
+        return self.context().credentials()
+
     def context(self, **request: Any) -> RequestContext:
         """The token's holder as policy and notifications see them; `request` adds the
         request's own fields (request_id, remote_address, user_agent)."""
@@ -149,6 +156,8 @@ class TokenManager:
         self._grants: dict[tuple[Any, ...], tuple[int, TokenView, datetime | None]] = {}
         self._targets: dict[tuple[Any, ...], tuple[int, str | None]] = {}
         self._catalog: tuple[int, Sequence[Service], Sequence[Endpoint]] | None = None
+        # Catalogs with the token's ids filled in, by those ids.
+        self._filled: dict[tuple[Any, ...], tuple[int, list[CatalogEntry]]] = {}
         self.generation = generation.GenerationWatch(db)
 
     # -- issue ---------------------------------------------------------------------------
@@ -163,9 +172,10 @@ class TokenManager:
         now = datetime.now(UTC)
         if "application_credential" in request.methods:
             return self._authenticate_app_cred(request, now)
+        now_generation = self.generation.current()
         with self.db.reader() as session:
             if "token" in request.methods:
-                parent = self.validate(request.token_id or "").payload
+                parent = self.validate(request.token_id or "", now_generation).payload
                 if parent.app_cred_id is not None:
                     # Its roles and project are the credential's: no other scope to trade up to.
                     raise errors.AuthFailed(
@@ -182,7 +192,7 @@ class TokenManager:
                     raise errors.AuthFailed("The methods identify different users.")
                 user_id = password_user
             assert user_id is not None
-            scope, target_id = self._resolve_scope(session, user_id, request)
+            scope, target_id = self._resolve_scope(session, user_id, request, now_generation)
             payload = TokenPayload(
                 user_id=user_id,
                 methods=request.methods,
@@ -193,7 +203,7 @@ class TokenManager:
                 audit_ids=audit_ids,
             )
             token_id = self.format.encode(payload)
-            return self._view(session, token_id, payload)
+            return self._view(session, token_id, payload, now_generation)
 
     def issue_for_project(self, user_id: str, project_id: str, method: str) -> TokenView:
         """A project-scoped token for a user whom `method` (say an EC2 signature) proved.
@@ -202,12 +212,13 @@ class TokenManager:
         on it; otherwise AuthFailed / ScopeProjectUnusable / ScopeNotAllowed (all 401).
         """
         now = datetime.now(UTC)
+        now_generation = self.generation.current()
         with self.db.reader() as session:
             user = session.get(User, user_id)
             if user is None or not user.enabled or not domain_enabled(session, user.domain_id):
                 raise errors.AuthFailed()
             request = AuthRequest(methods=(method,), scope="project", scope_ref=Ref(project_id))
-            scope, target_id = self._resolve_scope(session, user_id, request)
+            scope, target_id = self._resolve_scope(session, user_id, request, now_generation)
             payload = TokenPayload(
                 user_id=user_id,
                 methods=request.methods,
@@ -217,7 +228,7 @@ class TokenManager:
                 expires_at=now + self.token_ttl,
                 audit_ids=(new_audit_id(),),
             )
-            return self._view(session, self.format.encode(payload), payload)
+            return self._view(session, self.format.encode(payload), payload, now_generation)
 
     def _authenticate_app_cred(self, request: AuthRequest, now: datetime) -> TokenView:
         """A token for the credential's project, with its roles; it may not choose a scope."""
@@ -230,6 +241,7 @@ class TokenManager:
                 "Application credentials cannot request a scope."
             )
         assert request.app_cred is not None
+        now_generation = self.generation.current()
         with self.db.reader() as session:
             credential = check_app_cred_login(session, request.app_cred)
             find_project(session, Ref(ref_id=credential.project_id))
@@ -246,16 +258,15 @@ class TokenManager:
                 audit_ids=(new_audit_id(),),
                 app_cred_id=credential.app_cred_id,
             )
-            return self._view(session, self.format.encode(payload), payload)
+            return self._view(session, self.format.encode(payload), payload, now_generation)
 
     def _resolve_scope(
-        self, session: Session, user_id: str, request: AuthRequest
+        self, session: Session, user_id: str, request: AuthRequest, now_generation: int
     ) -> tuple[str, str | None]:
         """The scope's target, which the user must hold a role on; cached per generation."""
         if request.scope == "unscoped":
             return "unscoped", None
         key = (user_id, request.scope, request.scope_ref)
-        now_generation = self.generation.current()
         cached = self._targets.get(key)
         if cached is not None and cached[0] == now_generation:
             return request.scope, cached[1]
@@ -280,14 +291,24 @@ class TokenManager:
 
     # -- validate and revoke -------------------------------------------------------------
 
-    def validate(self, token_id: str) -> TokenView:
+    def current_generation(self) -> int:
+        """The identity write generation now: one read, seeing every process's commits.
+
+        A request reads it once, before anything it guards, and passes it to `validate` and
+        `catalog`, so one request costs one read however many tokens it looks at.
+        """
+        return self.generation.current()
+
+    def validate(self, token_id: str, generation: int | None = None) -> TokenView:
         """The token's view if it is authentic, unexpired, unrevoked and its user still may.
 
         A token found in the cache was authentic when it got there; expiry is checked on every
         call, and the rest holds while no identity write happened since (one read of the
-        generation, taken before anything it guards is read).
+        generation, taken before anything it guards is read). A caller that validates several
+        tokens for one request reads the generation once (`current_generation()`) and passes
+        it: what it guards is then as fresh as the request's start.
         """
-        now_generation = self.generation.current()
+        now_generation = self.generation.current() if generation is None else generation
         cached = self._validated.get(token_id)
         if cached is not None and cached[0] == now_generation:
             if cached[1].payload.expires_at <= datetime.now(UTC):
@@ -296,7 +317,7 @@ class TokenManager:
         payload = self.format.decode(token_id)
         with self.db.reader() as session:
             self._check_not_revoked(session, payload)
-            view = self._view(session, token_id, payload)
+            view = self._view(session, token_id, payload, now_generation)
         _remember(self._validated, token_id, (now_generation, view))
         return view
 
@@ -320,14 +341,16 @@ class TokenManager:
         if revoked is not None:
             raise errors.InvalidToken("The token has been revoked.")
 
-    def _view(self, session: Session, token_id: str, payload: TokenPayload) -> TokenView:
+    def _view(
+        self, session: Session, token_id: str, payload: TokenPayload, now_generation: int
+    ) -> TokenView:
         """The token resolved against what its user may do now on its scope.
 
         Every token of one user on one scope (and application credential) shares that
-        resolution, cached per generation; only the password-change cut-off is per token.
+        resolution, cached per generation (read before `session` read anything); only the
+        password-change cut-off is per token.
         """
         key = (payload.user_id, payload.scope, payload.target_id, payload.app_cred_id)
-        now_generation = self.generation.current()
         cached = self._grants.get(key)
         if cached is None or cached[0] != now_generation:
             cached = (now_generation, *self._resolve(session, token_id, payload))
@@ -392,23 +415,31 @@ class TokenManager:
 
     # -- what a token may see -----------------------------------------------------------
 
-    def catalog(self, view: TokenView | None = None) -> list[CatalogEntry]:
+    def catalog(
+        self, view: TokenView | None = None, generation: int | None = None
+    ) -> list[CatalogEntry]:
         """Every enabled service with its enabled endpoints, for the token `view`.
 
         Endpoint URLs may name the token's ids as Keystone's do (`$(project_id)s`,
         `%(tenant_id)s`, `$(user_id)s`); they are filled in, and an endpoint whose URL needs an
         id the token lacks (a project id in a domain-scoped token) is left out, as Keystone
-        leaves it out.
+        leaves it out. Filled catalogs are cached per generation and ids (`generation` as for
+        `validate`).
         """
+        now_generation = self.generation.current() if generation is None else generation
         values = _url_values(view)
-        services, endpoints = self._registered()
+        key = tuple(sorted(values.items()))
+        cached = self._filled.get(key)
+        if cached is not None and cached[0] == now_generation:
+            return cached[1]
+        services, endpoints = self._registered(now_generation)
         by_service: dict[str, list[CatalogEndpoint]] = {}
         for e in endpoints:
             url = _fill_url(e.url, values)
             if url is not None:
                 entry = CatalogEndpoint(e.endpoint_id, e.interface, e.region_id, url)
                 by_service.setdefault(e.service_id, []).append(entry)
-        return [
+        catalog = [
             CatalogEntry(
                 service_id=service.service_id,
                 type=service.type,
@@ -417,10 +448,11 @@ class TokenManager:
             )
             for service in services
         ]
+        _remember(self._filled, key, (now_generation, catalog))
+        return catalog
 
-    def _registered(self) -> tuple[Sequence[Service], Sequence[Endpoint]]:
+    def _registered(self, now_generation: int) -> tuple[Sequence[Service], Sequence[Endpoint]]:
         """The enabled services and endpoints, cached while the generation holds."""
-        now_generation = self.generation.current()
         cached = self._catalog
         if cached is not None and cached[0] == now_generation:
             return cached[1], cached[2]
