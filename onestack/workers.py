@@ -68,10 +68,20 @@ def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[],
     return status
 
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def _fork(run_worker: Callable[[], None]) -> int:
+    # The child must not run the supervisor's stop handler (it would signal its siblings and
+    # swallow its own SIGTERM): stop signals wait, blocked, until the child has the default.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         return pid
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     code = 0
     try:
         _die_with_parent()
