@@ -175,11 +175,22 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
         write_run_file(settings.run_file, settings, service_urls(settings))
         on_ready()
 
+    _preload_server()
     try:
         return workers.supervise(settings.workers, lambda: _serve_worker(settings, sock), ready)
     finally:
         settings.run_file.unlink(missing_ok=True)
         sock.close()
+
+
+def _preload_server() -> None:
+    """Import the protocol modules uvicorn picks when it starts, so that workers share them
+    with the supervisor instead of each importing its own copy after the fork."""
+    from uvicorn.config import HTTP_PROTOCOLS, LIFESPAN
+    from uvicorn.importer import import_from_string
+
+    import_from_string(HTTP_PROTOCOLS["auto"])
+    import_from_string(LIFESPAN["off"])
 
 
 def _serve_worker(settings: Settings, sock: socket.socket) -> None:
@@ -204,6 +215,7 @@ def serve(
         log_config=None,
         access_log=False,
         lifespan="off",
+        ws="none",  # no API speaks WebSocket; "auto" would import the websockets package
         server_header=False,
     )
     server = uvicorn.Server(config)

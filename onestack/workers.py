@@ -5,12 +5,17 @@ caches after the fork, so nothing stateful is shared) and then only supervises: 
 dies is replaced, and SIGTERM or SIGINT stops them all gracefully. The kernel hands each new
 connection to one worker; what workers must agree on (revocations, writes) lives in the
 database, which is what makes several workers safe.
+
+Workers share the supervisor's memory copy-on-write: everything imported before the fork stays
+shared, and the objects that exist then are frozen out of the garbage collector, whose passes
+would otherwise write to every object's header and so copy each page into every worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -50,6 +55,8 @@ def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[],
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    gc.collect()
+    gc.freeze()
     for _ in range(count):
         started[_fork(run_worker)] = time.monotonic()
     on_ready()
