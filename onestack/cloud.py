@@ -36,7 +36,7 @@ from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
-from onestack.identity.bootstrap import BootstrapResult, bootstrap
+from onestack.identity.bootstrap import BootstrapResult, bootstrap, prepare_passwords
 from onestack.identity.keys import CREDENTIAL_KEYS, TOKEN_KEYS, KeyRing, load_keys
 from onestack.identity.manager import IdentityManager
 from onestack.identity.manager.tokens import TokenManager
@@ -62,6 +62,7 @@ class Cloud:
 def setup(settings: Settings) -> BootstrapResult:
     """Create the state dir, migrate the schema and bootstrap identity; once per start."""
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    passwords = prepare_passwords(settings.state_dir)  # on a first start, hashed meanwhile
     migrate.upgrade(settings.sqlalchemy_url)
     if settings.image.store == "memory" and settings.workers > 1:
         raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
@@ -70,7 +71,9 @@ def setup(settings: Settings) -> BootstrapResult:
     load_keys(settings.state_dir / CREDENTIAL_KEYS)
     db = Database(settings.sqlalchemy_url)
     try:
-        result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+        result = bootstrap(
+            db, settings.state_dir, settings.base_url, settings.identity.region, passwords
+        )
         # Uploads a crash interrupted go back to queued; before any worker serves uploads.
         image_manager(settings, db, Notifier(LocalBus(), "image")).data.recover()
         return result
