@@ -8,8 +8,8 @@ Starts real `onestack up` processes (temporary state dirs, free ports) and measu
   token validation, token-method issue, password issue and GET /v3/projects as admin, with a
   keep-alive connection and with a new connection per request (`Connection: close`).
 The load client is wrk (Debian's package) driven by a small Lua script; its own CPU time is
-reported next to each row. Memory is reported as PSS summed over the tree (a page shared by
-forked workers counts once in all) next to summed RSS (which counts it in every process).
+reported next to each row. Memory is reported for the whole process tree counting each page
+once, next to summed PSS and summed RSS (see `Memory`).
 Run: .venv/bin/python bench/identity.py [--duration 10] [--workers 2] [--only start]
 """
 
@@ -163,34 +163,39 @@ def cpu_seconds(pid: int) -> float:
 
 @dataclass
 class Memory:
-    """Memory of a process tree, in MB: RSS summed (pages shared after fork count once per
-    process) and PSS summed (each shared page split between its sharers: the tree's real cost)."""
+    """Memory of a process tree, in MB, three ways. Summed RSS counts a page shared after
+    fork once per process. Summed PSS splits each shared page between all the processes on the
+    machine that map it, unrelated ones included (shared libraries), so it reads low on a busy
+    machine. "Each page once" is the first process's RSS plus the others' private pages: what
+    the tree alone would occupy (exact when forked processes share only their parent's pages)."""
 
     rss_mb: float
     pss_mb: float
+    once_mb: float
     processes: int
 
     def __str__(self) -> str:
         return (
-            f"PSS {self.pss_mb:.0f} MB (summed RSS {self.rss_mb:.0f} MB, "
-            f"{self.processes} processes)"
+            f"{self.once_mb:.0f} MB counting each page once (PSS {self.pss_mb:.0f} MB, "
+            f"summed RSS {self.rss_mb:.0f} MB; {self.processes} processes)"
         )
 
 
 def memory(pid: int) -> Memory:
     """Resident memory of a process and all its descendants."""
-    rss_kb = pss_kb = 0
+    rss_kb = pss_kb = once_kb = 0
     pids = tree_pids(pid)
     for each in pids:
         try:
             rollup = Path(f"/proc/{each}/smaps_rollup").read_text()
         except OSError:
             continue
-        rss = re.search(r"^Rss:\s+(\d+) kB", rollup, re.M)
-        pss = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
-        rss_kb += int(rss.group(1)) if rss else 0
-        pss_kb += int(pss.group(1)) if pss else 0
-    return Memory(rss_kb / 1024, pss_kb / 1024, len(pids))
+        fields = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.M)}
+        rss_kb += fields.get("Rss", 0)
+        pss_kb += fields.get("Pss", 0)
+        private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        once_kb += fields.get("Rss", 0) if each == pid else private
+    return Memory(rss_kb / 1024, pss_kb / 1024, once_kb / 1024, len(pids))
 
 
 def _descends(pid: int, ancestor: int, stat: str) -> bool:

@@ -76,10 +76,17 @@ class Passwords:
 
     plain: dict[str, str]
     hashing: dict[str, Future[str]] = field(default_factory=dict)
+    pool: ThreadPoolExecutor | None = None
 
     def hash(self, user: str) -> str:
         future = self.hashing.get(user)
         return future.result() if future else hash_password(self.plain[user])
+
+    def finish(self) -> None:
+        """Wait for the hashing threads to end: API workers are forked next, and a thread
+        that still held a lock at the fork would leave it held in every worker."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def prepare_passwords(state_dir: Path) -> Passwords:
@@ -92,8 +99,7 @@ def prepare_passwords(state_dir: Path) -> Passwords:
     write_private(path, yaml.safe_dump({"passwords": plain}))
     pool = ThreadPoolExecutor(len(plain), thread_name_prefix="bootstrap-hash")
     hashing = {user: pool.submit(hash_password, password) for user, password in plain.items()}
-    pool.shutdown(wait=False)  # its threads end with their hash
-    return Passwords(plain, hashing)
+    return Passwords(plain, hashing, pool)
 
 
 def bootstrap(
@@ -104,8 +110,17 @@ def bootstrap(
     passwords: Passwords | None = None,
 ) -> BootstrapResult:
     """Ensure the bootstrap identity exists and the catalog points at `base_url`."""
-    credentials_file = state_dir / CREDENTIALS_FILE
     passwords = passwords or prepare_passwords(state_dir)
+    try:
+        return _bootstrap(db, state_dir, base_url, region, passwords)
+    finally:
+        passwords.finish()
+
+
+def _bootstrap(
+    db: Database, state_dir: Path, base_url: str, region: str, passwords: Passwords
+) -> BootstrapResult:
+    credentials_file = state_dir / CREDENTIALS_FILE
     identity_url = f"{base_url}/identity"
     with db.transaction() as session:
         roles = _ensure_roles(session)
