@@ -36,7 +36,12 @@ from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
-from onestack.identity.bootstrap import BootstrapResult, bootstrap, prepare_passwords
+from onestack.identity.bootstrap import (
+    BootstrapResult,
+    bootstrap,
+    bootstrap_files,
+    prepare_passwords,
+)
 from onestack.identity.keys import CREDENTIAL_KEYS, TOKEN_KEYS, KeyRing, load_keys
 from onestack.identity.manager import IdentityManager
 from onestack.identity.manager.tokens import TokenManager
@@ -60,7 +65,20 @@ class Cloud:
 
 
 def setup(settings: Settings) -> BootstrapResult:
-    """Create the state dir, migrate the schema and bootstrap identity; once per start."""
+    """Create the state dir, migrate the schema and bootstrap identity; once per start.
+
+    With several workers this runs in a short-lived child process: the supervisor's memory is
+    what every worker starts from, and it should hold none of what setup leaves behind
+    (Alembic on a first start, the bootstrap's ORM objects and freed memory that workers would
+    write into and so copy).
+    """
+    if settings.workers > 1:
+        workers.run_in_child(lambda: _setup(settings))
+        return bootstrap_files(settings.state_dir)
+    return _setup(settings)
+
+
+def _setup(settings: Settings) -> BootstrapResult:
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     passwords = prepare_passwords(settings.state_dir)  # on a first start, hashed meanwhile
     migrate.upgrade(settings.sqlalchemy_url)

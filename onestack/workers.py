@@ -20,7 +20,9 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
+import traceback
 from collections.abc import Callable
 
 log = logging.getLogger("onestack.workers")
@@ -73,6 +75,30 @@ def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[],
             continue
         started[_fork(run_worker)] = time.monotonic()
     return status
+
+
+def run_in_child(work: Callable[[], object]) -> None:
+    """Run `work` in a forked child and wait for it; its failure stops this command too."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            work()
+        except SystemExit as exc:  # as the interpreter would: a message goes to stderr
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(code)
 
 
 def _fork(run_worker: Callable[[], None]) -> int:

@@ -117,10 +117,15 @@ def bootstrap(
         passwords.finish()
 
 
+def bootstrap_files(state_dir: Path) -> BootstrapResult:
+    """Where `bootstrap()` writes the credentials file and clouds.yaml."""
+    return BootstrapResult(state_dir / CREDENTIALS_FILE, state_dir / "clouds.yaml")
+
+
 def _bootstrap(
     db: Database, state_dir: Path, base_url: str, region: str, passwords: Passwords
 ) -> BootstrapResult:
-    credentials_file = state_dir / CREDENTIALS_FILE
+    result = bootstrap_files(state_dir)
     identity_url = f"{base_url}/identity"
     with db.transaction() as session:
         roles = _ensure_roles(session)
@@ -143,9 +148,10 @@ def _bootstrap(
         for service_type, name, path in CATALOG_SERVICES:
             _ensure_endpoints(session, region, f"{base_url}{path}", service_type, name)
         generation.bump(session)  # other processes on this database may cache the catalog
-    clouds_file = state_dir / "clouds.yaml"
-    write_private(clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords.plain)))
-    return BootstrapResult(credentials_file, clouds_file)
+    write_private(
+        result.clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords.plain))
+    )
+    return result
 
 
 def _ensure_roles(session: Session) -> dict[str, str]:
