@@ -245,6 +245,7 @@ def serve(
         task = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
+        workers.accept_stop_signals()  # uvicorn's handlers are in place (a worker's were held)
         if server.started:
             if sock is None:
                 write_run_file(settings.run_file, settings, cloud.services)

@@ -101,9 +101,17 @@ def run_in_child(work: Callable[[], object]) -> None:
         raise SystemExit(code)
 
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def _fork(run_worker: Callable[[], None]) -> int:
+    # A worker starts with the stop signals blocked, so one sent while it is still starting
+    # waits for its server to take it (`accept_stop_signals()`) instead of reaching the
+    # supervisor's handler it inherited, which would leave the worker running.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         return pid
     code = 0
     try:
@@ -114,6 +122,11 @@ def _fork(run_worker: Callable[[], None]) -> int:
         code = 1
     finally:
         os._exit(code)
+
+
+def accept_stop_signals() -> None:
+    """Deliver the stop signals a starting worker held back; call once they are handled."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _die_with_parent() -> None:
