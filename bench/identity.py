@@ -8,12 +8,16 @@ Starts real `onestack up` processes (temporary state dirs, free ports) and measu
   token validation, token-method issue, password issue and GET /v3/projects as admin, with a
   keep-alive connection and with a new connection per request (`Connection: close`).
 The load client is wrk (Debian's package) driven by a small Lua script; its own CPU time is
-reported next to each row. Run: .venv/bin/python bench/identity.py [--duration 10]
+reported next to each row. Memory is reported for the whole process tree counting each page
+once, next to summed PSS and summed RSS (see `Memory`).
+Run: .venv/bin/python bench/identity.py [--duration 10] [--workers 2] [--only start]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import os
 import platform
@@ -62,8 +66,9 @@ class Cloud:
         self.process.wait(timeout=30)
 
 
-def start(state_dir: Path, port: int, workers: int = 1) -> tuple[Cloud, float]:
-    """A cloud, and the seconds from launch to the first valid admin token."""
+def start(state_dir: Path, port: int, workers: int = 1) -> tuple[Cloud, float, float]:
+    """A cloud, the seconds from launch to the first valid admin token, and the CPU seconds
+    its processes used until then (steadier than the wall time on a shared machine)."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [
@@ -93,7 +98,8 @@ def start(state_dir: Path, port: int, workers: int = 1) -> tuple[Cloud, float]:
             if (state_dir / "credentials.yaml").exists():
                 token = admin_token(cloud)
                 if validate_once(cloud, token):
-                    return cloud, time.perf_counter() - started
+                    seconds = time.perf_counter() - started
+                    return cloud, seconds, cpu_seconds(process.pid)
         except (httpx.TransportError, KeyError, TypeError):
             pass
         time.sleep(0.005)
@@ -128,21 +134,68 @@ def validate_once(cloud: Cloud, token: str) -> bool:
     return httpx.get(f"{cloud.identity}/v3/auth/tokens", headers=headers).status_code == 200
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
-    total_kb = 0
+def tree_pids(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             stat = (proc / "stat").read_text()
-            status = (proc / "status").read_text()
         except OSError:
             continue
         if int(proc.name) == pid or _descends(int(proc.name), pid, stat):
-            match = re.search(r"VmRSS:\s+(\d+)", status)
-            total_kb += int(match.group(1)) if match else 0
-    return total_kb / 1024
+            found.append(int(proc.name))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process tree so far."""
+    ticks = 0
+    for each in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Memory:
+    """Memory of a process tree, in MB, three ways. Summed RSS counts a page shared after
+    fork once per process. Summed PSS splits each shared page between all the processes on the
+    machine that map it, unrelated ones included (shared libraries), so it reads low on a busy
+    machine. "Each page once" is the first process's RSS plus the others' private pages: what
+    the tree alone would occupy (exact when forked processes share only their parent's pages)."""
+
+    rss_mb: float
+    pss_mb: float
+    once_mb: float
+    processes: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.once_mb:.0f} MB counting each page once (PSS {self.pss_mb:.0f} MB, "
+            f"summed RSS {self.rss_mb:.0f} MB; {self.processes} processes)"
+        )
+
+
+def memory(pid: int) -> Memory:
+    """Resident memory of a process and all its descendants."""
+    rss_kb = pss_kb = once_kb = 0
+    pids = tree_pids(pid)
+    for each in pids:
+        try:
+            rollup = Path(f"/proc/{each}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        fields = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.M)}
+        rss_kb += fields.get("Rss", 0)
+        pss_kb += fields.get("Pss", 0)
+        private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        once_kb += fields.get("Rss", 0) if each == pid else private
+    return Memory(rss_kb / 1024, pss_kb / 1024, once_kb / 1024, len(pids))
 
 
 def _descends(pid: int, ancestor: int, stat: str) -> bool:
@@ -275,18 +328,27 @@ def load_phases(
     return rows
 
 
-def measure_starts(runs: int) -> tuple[list[float], list[float]]:
-    firsts, restarts = [], []
+def measure_starts(runs: int) -> dict[str, list[float]]:
+    """Wall and CPU seconds to the first valid token: first start, then restart, `runs` times."""
+    found: dict[str, list[float]] = {key: [] for key in START_FIGURES}
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             state_dir = Path(tmp) / "state"
-            cloud, seconds = start(state_dir, free_port())
-            firsts.append(seconds)
-            cloud.stop()
-            cloud, seconds = start(state_dir, cloud.port)
-            restarts.append(seconds)
-            cloud.stop()
-    return firsts, restarts
+            port = free_port()
+            for kind in ("first start", "restart"):
+                cloud, seconds, cpu = start(state_dir, port)
+                cloud.stop()
+                found[f"{kind} to valid token (s)"].append(seconds)
+                found[f"{kind}, CPU used (s)"].append(cpu)
+    return found
+
+
+START_FIGURES = (
+    "first start to valid token (s)",
+    "restart to valid token (s)",
+    "first start, CPU used (s)",
+    "restart, CPU used (s)",
+)
 
 
 def machine() -> str:
@@ -303,46 +365,69 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=5, help="start measurements (median)")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument(
-        "--only", help="run only the load phases whose name holds this (e.g. validation); no starts"
+        "--only",
+        choices=PHASES,
+        help="run one part: start times, memory after warm-up, or the load phases (with memory)",
+    )
+    parser.add_argument(
+        "--load", help="run only the load phases whose name holds this (e.g. validation)"
     )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    phases = (args.only,) if args.only else PHASES
+    if "load" in phases and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (scripts/install does it)")
 
-    firsts, restarts = measure_starts(args.starts) if args.only is None else ([], [])
+    compile_package()
+    print(f"# onestack identity benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"machine: {machine()}; load client: wrk 4.1 (2 threads, Lua script)")
+    print(f"API workers: {args.workers}\n")
+    if "start" in phases:
+        print_starts(measure_starts(args.starts))
+    if "memory" in phases or "load" in phases:
+        measure_serving(args, with_load="load" in phases)
+    return 0
+
+
+PHASES = ("start", "memory", "load")
+
+
+def compile_package() -> None:
+    """Write onestack's bytecode, as installing the package does: a checkout run with
+    PYTHONDONTWRITEBYTECODE would otherwise compile every module on every start."""
+    spec = importlib.util.find_spec("onestack")
+    assert spec is not None and spec.submodule_search_locations
+    for directory in spec.submodule_search_locations:
+        compileall.compile_dir(directory, quiet=1)
+
+
+def print_starts(figures: dict[str, list[float]]) -> None:
+    print("| figure | median | min | max |")
+    print("|---|---|---|---|")
+    for label, values in figures.items():
+        print(
+            f"| {label} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |"
+        )
+    print()
+
+
+def measure_serving(args: argparse.Namespace, with_load: bool) -> None:
+    """Memory of the whole process tree after warm-up and, with load, the wrk phases."""
     with tempfile.TemporaryDirectory() as tmp:
-        cloud, _ = start(Path(tmp) / "state", free_port(), args.workers)
+        cloud, _, _ = start(Path(tmp) / "state", free_port(), args.workers)
         try:
             token = admin_token(cloud)
             for _ in range(200):
                 validate_once(cloud, token)
-            warm_rss = rss_mb(cloud.process.pid)
-            rows = load_phases(cloud, args.connections, args.duration, args.only)
-            loaded_rss = rss_mb(cloud.process.pid)
+            warm = memory(cloud.process.pid)
+            print(f"memory (whole process tree) after warm-up: {warm}")
+            if not with_load:
+                return
+            rows = load_phases(cloud, args.connections, args.duration, args.load)
+            print(f"memory (whole process tree) after the load phases: {memory(cloud.process.pid)}")
         finally:
             cloud.stop()
-
-    print(f"# onestack identity benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"machine: {machine()}; load client: wrk 4.1 (2 threads, Lua script)")
-    print(f"API workers: {args.workers}")
-    print(
-        f"connections: {args.connections}, {args.duration} s per phase after {WARMUP_S} s warm-up\n"
-    )
-    print("| figure | median | min | max |")
-    print("|---|---|---|---|")
-    for label, values in (
-        ("first start to valid token (s)", firsts),
-        ("restart to valid token (s)", restarts),
-    ):
-        if values:
-            print(
-                f"| {label} | {statistics.median(values):.2f} | {min(values):.2f} "
-                f"| {max(values):.2f} |"
-            )
-    print(
-        f"\nresident memory (whole process tree): {warm_rss:.0f} MB after warm-up, "
-        f"{loaded_rss:.0f} MB after the load phases\n"
-    )
+    phase = f"{args.duration} s per phase after {WARMUP_S} s warm-up"
+    print(f"\nconnections: {args.connections}, {phase}\n")
     print(
         "| load | connection | requests/s | p50 ms | p99 ms | non-2xx | socket errors | wrk CPU s |"
     )
@@ -352,7 +437,6 @@ def main() -> int:
             f"| {row.name} | {row.mode} | {row.rps:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} "
             f"| {row.non_2xx} | {row.errors} | {row.client_cpu_s:.1f} |"
         )
-    return 0
 
 
 if __name__ == "__main__":

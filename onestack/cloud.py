@@ -36,7 +36,12 @@ from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
-from onestack.identity.bootstrap import BootstrapResult, bootstrap
+from onestack.identity.bootstrap import (
+    BootstrapResult,
+    bootstrap,
+    bootstrap_files,
+    prepare_passwords,
+)
 from onestack.identity.keys import CREDENTIAL_KEYS, TOKEN_KEYS, KeyRing, load_keys
 from onestack.identity.manager import IdentityManager
 from onestack.identity.manager.tokens import TokenManager
@@ -60,8 +65,22 @@ class Cloud:
 
 
 def setup(settings: Settings) -> BootstrapResult:
-    """Create the state dir, migrate the schema and bootstrap identity; once per start."""
+    """Create the state dir, migrate the schema and bootstrap identity; once per start.
+
+    With several workers this runs in a short-lived child process: the supervisor's memory is
+    what every worker starts from, and it should hold none of what setup leaves behind
+    (Alembic on a first start, the bootstrap's ORM objects and freed memory that workers would
+    write into and so copy).
+    """
+    if settings.workers > 1:
+        workers.run_in_child(lambda: _setup(settings))
+        return bootstrap_files(settings.state_dir)
+    return _setup(settings)
+
+
+def _setup(settings: Settings) -> BootstrapResult:
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    passwords = prepare_passwords(settings.state_dir)  # on a first start, hashed meanwhile
     migrate.upgrade(settings.sqlalchemy_url)
     if settings.image.store == "memory" and not settings.image.stores and settings.workers > 1:
         raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
@@ -70,7 +89,9 @@ def setup(settings: Settings) -> BootstrapResult:
     load_keys(settings.state_dir / CREDENTIAL_KEYS)
     db = Database(settings.sqlalchemy_url)
     try:
-        result = bootstrap(db, settings.state_dir, settings.base_url, settings.identity.region)
+        result = bootstrap(
+            db, settings.state_dir, settings.base_url, settings.identity.region, passwords
+        )
         # Uploads, stages and imports a crash interrupted are settled before any worker serves.
         image_manager(settings, db, Notifier(LocalBus(), "image")).recover()
         return result
@@ -175,11 +196,22 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
         write_run_file(settings.run_file, settings, service_urls(settings))
         on_ready()
 
+    _preload_server()
     try:
         return workers.supervise(settings.workers, lambda: _serve_worker(settings, sock), ready)
     finally:
         settings.run_file.unlink(missing_ok=True)
         sock.close()
+
+
+def _preload_server() -> None:
+    """Import the protocol modules uvicorn picks when it starts, so that workers share them
+    with the supervisor instead of each importing its own copy after the fork."""
+    from uvicorn.config import HTTP_PROTOCOLS, LIFESPAN
+    from uvicorn.importer import import_from_string
+
+    import_from_string(HTTP_PROTOCOLS["auto"])
+    import_from_string(LIFESPAN["off"])
 
 
 def _serve_worker(settings: Settings, sock: socket.socket) -> None:
@@ -204,6 +236,7 @@ def serve(
         log_config=None,
         access_log=False,
         lifespan="off",
+        ws="none",  # no API speaks WebSocket; "auto" would import the websockets package
         server_header=False,
     )
     server = uvicorn.Server(config)
@@ -212,6 +245,7 @@ def serve(
         task = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
+        workers.accept_stop_signals()  # uvicorn's handlers are in place (a worker's were held)
         if server.started:
             if sock is None:
                 write_run_file(settings.run_file, settings, cloud.services)

@@ -5,17 +5,24 @@ caches after the fork, so nothing stateful is shared) and then only supervises: 
 dies is replaced, and SIGTERM or SIGINT stops them all gracefully. The kernel hands each new
 connection to one worker; what workers must agree on (revocations, writes) lives in the
 database, which is what makes several workers safe.
+
+Workers share the supervisor's memory copy-on-write: everything imported before the fork stays
+shared, and the objects that exist then are frozen out of the garbage collector, whose passes
+would otherwise write to every object's header and so copy each page into every worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import logging
 import os
 import signal
 import socket
+import sys
 import time
+import traceback
 from collections.abc import Callable
 
 log = logging.getLogger("onestack.workers")
@@ -50,6 +57,8 @@ def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[],
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    gc.collect()
+    gc.freeze()
     for _ in range(count):
         started[_fork(run_worker)] = time.monotonic()
     on_ready()
@@ -68,20 +77,42 @@ def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[],
     return status
 
 
+def run_in_child(work: Callable[[], object]) -> None:
+    """Run `work` in a forked child and wait for it; its failure stops this command too."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            work()
+        except SystemExit as exc:  # as the interpreter would: a message goes to stderr
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(code)
+
+
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _fork(run_worker: Callable[[], None]) -> int:
-    # The child must not run the supervisor's stop handler (it would signal its siblings and
-    # swallow its own SIGTERM): stop signals wait, blocked, until the child has the default.
+    # A worker starts with the stop signals blocked, so one sent while it is still starting
+    # waits for its server to take it (`accept_stop_signals()`) instead of reaching the
+    # supervisor's handler it inherited, which would leave the worker running.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     pid = os.fork()
     if pid:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         return pid
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     code = 0
     try:
         _die_with_parent()
@@ -91,6 +122,11 @@ def _fork(run_worker: Callable[[], None]) -> int:
         code = 1
     finally:
         os._exit(code)
+
+
+def accept_stop_signals() -> None:
+    """Deliver the stop signals a starting worker held back; call once they are handled."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _die_with_parent() -> None:

@@ -3,14 +3,16 @@
 Creates what is missing (roles, the Default domain, the admin and demo users and projects,
 their assignments, the region, the identity service and its endpoints), points the endpoints
 at the current public URL, and writes the credentials file and clouds.yaml into the state dir.
-Existing users keep their passwords.
+Existing users keep their passwords. On a first start the new passwords are hashed in threads
+from the moment they exist (`prepare_passwords()`), so the hashing overlaps the migrations.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -43,6 +45,7 @@ ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
 INTERFACES = ("public", "internal", "admin")
 # The other services' catalog entries: type, name and DevStack path on the one port.
 CATALOG_SERVICES = (("image", "glance", "/image"),)
+CREDENTIALS_FILE = "credentials.yaml"
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,62 @@ class BootstrapResult:
     clouds_file: Path
 
 
-def bootstrap(db: Database, state_dir: Path, base_url: str, region: str) -> BootstrapResult:
+@dataclass
+class Passwords:
+    """The bootstrap users' passwords and, when they were just created, their hashes underway."""
+
+    plain: dict[str, str]
+    hashing: dict[str, Future[str]] = field(default_factory=dict)
+    pool: ThreadPoolExecutor | None = None
+
+    def hash(self, user: str) -> str:
+        future = self.hashing.get(user)
+        return future.result() if future else hash_password(self.plain[user])
+
+    def finish(self) -> None:
+        """Wait for the hashing threads to end: API workers are forked next, and a thread
+        that still held a lock at the fork would leave it held in every worker."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+def prepare_passwords(state_dir: Path) -> Passwords:
+    """The passwords in the credentials file; when there is none yet, new passwords whose
+    hashes are computed in threads (argon2 releases the GIL) while the caller goes on."""
+    path = state_dir / CREDENTIALS_FILE
+    if path.exists():
+        return Passwords(yaml.safe_load(path.read_text())["passwords"])
+    plain = {account.user: secrets.token_urlsafe(18) for account in ACCOUNTS}
+    write_private(path, yaml.safe_dump({"passwords": plain}))
+    pool = ThreadPoolExecutor(len(plain), thread_name_prefix="bootstrap-hash")
+    hashing = {user: pool.submit(hash_password, password) for user, password in plain.items()}
+    return Passwords(plain, hashing, pool)
+
+
+def bootstrap(
+    db: Database,
+    state_dir: Path,
+    base_url: str,
+    region: str,
+    passwords: Passwords | None = None,
+) -> BootstrapResult:
     """Ensure the bootstrap identity exists and the catalog points at `base_url`."""
-    credentials_file = state_dir / "credentials.yaml"
-    passwords = _load_or_create_passwords(credentials_file)
+    passwords = passwords or prepare_passwords(state_dir)
+    try:
+        return _bootstrap(db, state_dir, base_url, region, passwords)
+    finally:
+        passwords.finish()
+
+
+def bootstrap_files(state_dir: Path) -> BootstrapResult:
+    """Where `bootstrap()` writes the credentials file and clouds.yaml."""
+    return BootstrapResult(state_dir / CREDENTIALS_FILE, state_dir / "clouds.yaml")
+
+
+def _bootstrap(
+    db: Database, state_dir: Path, base_url: str, region: str, passwords: Passwords
+) -> BootstrapResult:
+    result = bootstrap_files(state_dir)
     identity_url = f"{base_url}/identity"
     with db.transaction() as session:
         roles = _ensure_roles(session)
@@ -83,7 +138,7 @@ def bootstrap(db: Database, state_dir: Path, base_url: str, region: str) -> Boot
             description="The default domain",
         )
         for account in ACCOUNTS:
-            _ensure_account(session, account, passwords[account.user], roles)
+            _ensure_account(session, account, passwords, roles)
         # The cloud admin also administers the Default domain, so domain scope is usable at once.
         _ensure_assignment(
             session, _id_of(session, User, "admin"), "domain", DEFAULT_DOMAIN_ID, roles["admin"]
@@ -93,17 +148,10 @@ def bootstrap(db: Database, state_dir: Path, base_url: str, region: str) -> Boot
         for service_type, name, path in CATALOG_SERVICES:
             _ensure_endpoints(session, region, f"{base_url}{path}", service_type, name)
         generation.bump(session)  # other processes on this database may cache the catalog
-    clouds_file = state_dir / "clouds.yaml"
-    write_private(clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords)))
-    return BootstrapResult(credentials_file, clouds_file)
-
-
-def _load_or_create_passwords(path: Path) -> dict[str, str]:
-    if path.exists():
-        return yaml.safe_load(path.read_text())["passwords"]
-    passwords = {account.user: secrets.token_urlsafe(18) for account in ACCOUNTS}
-    write_private(path, yaml.safe_dump({"passwords": passwords}))
-    return passwords
+    write_private(
+        result.clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords.plain))
+    )
+    return result
 
 
 def _ensure_roles(session: Session) -> dict[str, str]:
@@ -125,7 +173,7 @@ def _ensure_roles(session: Session) -> dict[str, str]:
 
 
 def _ensure_account(
-    session: Session, account: Account, password: str, roles: dict[str, str]
+    session: Session, account: Account, passwords: Passwords, roles: dict[str, str]
 ) -> None:
     project_id = _id_of(session, Project, account.project)
     if project_id is None:
@@ -146,7 +194,7 @@ def _ensure_account(
                 user_id=user_id,
                 name=account.user,
                 domain_id=DEFAULT_DOMAIN_ID,
-                password_hash=hash_password(password),
+                password_hash=passwords.hash(account.user),
                 created_at=datetime.now(UTC),
             )
         )
