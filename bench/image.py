@@ -99,7 +99,7 @@ class PeakRss:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, identity_bench.rss_mb(self.pid))
+            self.peak = max(self.peak, identity_bench.memory(self.pid).once_mb)
             time.sleep(0.02)
 
 
@@ -109,7 +109,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
         state_dir = Path(tmp) / "state"
-        cloud, _ = identity_bench.start(state_dir, identity_bench.free_port())
+        cloud, _, _ = identity_bench.start(state_dir, identity_bench.free_port())
         try:
             rows = measure(cloud, Path(tmp), args.size_mib)
         finally:
@@ -143,7 +143,7 @@ def measure(cloud: identity_bench.Cloud, tmp: Path, size_mib: int) -> list[str]:
     )
     created.raise_for_status()
     url = f"{base}/{created.json()['id']}/file"
-    idle = identity_bench.rss_mb(cloud.process.pid)
+    idle = identity_bench.memory(cloud.process.pid).once_mb
     auth = ["-H", f"X-Auth-Token: {token}"]
     put = ["curl", "-sf", "-X", "PUT", *auth, "-H", "Content-Type: application/octet-stream"]
     put += ["-H", "Expect:"]  # no 100-continue round trip: curl would wait up to 1 s for it
