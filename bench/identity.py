@@ -231,16 +231,22 @@ class Row:
     client_cpu_s: float
 
 
-def run_wrk(url: str, script: str, connections: int, duration: int) -> tuple[str, float]:
+# wrk's threads. One keeps up with the server here, and on two cores every further thread
+# competes with the server's workers for a core, which shows as the server's tail latency.
+CLIENT_THREADS = 1
+
+
+def run_wrk(
+    url: str, script: str, connections: int, duration: int, threads: int = CLIENT_THREADS
+) -> tuple[str, float]:
     """wrk's report and the CPU seconds wrk itself used."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    threads = min(2, connections)
     result = subprocess.run(
         [
             "wrk",
-            f"-t{threads}",
+            f"-t{min(threads, connections)}",
             f"-c{connections}",
             f"-d{duration}s",
             "--latency",
@@ -284,7 +290,11 @@ def parse_wrk(name: str, mode: str, report: str, cpu: float) -> Row:
 
 
 def load_phases(
-    cloud: Cloud, connections: int, duration: int, only: str | None = None
+    cloud: Cloud,
+    connections: int,
+    duration: int,
+    only: str | None = None,
+    threads: int = CLIENT_THREADS,
 ) -> list[Row]:
     token = admin_token(cloud)
     token_body = json.dumps(
@@ -321,9 +331,9 @@ def load_phases(
         for mode, extra in (("keep-alive", {}), ("new connection", {"Connection": "close"})):
             script = lua_script(method, {**headers, **extra}, body)
             url = f"{cloud.identity}{path}"
-            run_wrk(url, script, connections, WARMUP_S)
+            run_wrk(url, script, connections, WARMUP_S, threads)
             time.sleep(PAUSE_S)
-            report, cpu = run_wrk(url, script, connections, duration)
+            report, cpu = run_wrk(url, script, connections, duration, threads)
             rows.append(parse_wrk(name, mode, report, cpu))
     return rows
 
@@ -365,6 +375,9 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=5, help="start measurements (median)")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument(
+        "--client-threads", type=int, default=CLIENT_THREADS, help="wrk threads (-t)"
+    )
+    parser.add_argument(
         "--only",
         choices=PHASES,
         help="run one part: start times, memory after warm-up, or the load phases (with memory)",
@@ -379,7 +392,8 @@ def main() -> int:
 
     compile_package()
     print(f"# onestack identity benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"machine: {machine()}; load client: wrk 4.1 (2 threads, Lua script)")
+    client = f"wrk 4.1 ({args.client_threads} thread(s), Lua script)"
+    print(f"machine: {machine()}; load client: {client}")
     print(f"API workers: {args.workers}\n")
     if "start" in phases:
         print_starts(measure_starts(args.starts))
@@ -422,7 +436,9 @@ def measure_serving(args: argparse.Namespace, with_load: bool) -> None:
             print(f"memory (whole process tree) after warm-up: {warm}")
             if not with_load:
                 return
-            rows = load_phases(cloud, args.connections, args.duration, args.load)
+            rows = load_phases(
+                cloud, args.connections, args.duration, args.load, args.client_threads
+            )
             print(f"memory (whole process tree) after the load phases: {memory(cloud.process.pid)}")
         finally:
             cloud.stop()
