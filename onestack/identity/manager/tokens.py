@@ -62,6 +62,12 @@ class AuthRequest:
     scope_ref: Ref | None = None
     app_cred: AppCredLogin | None = None
 
+    @property
+    def checks_secret(self) -> bool:
+        """Whether authenticating hashes a secret (a password or a credential's), ~100 ms of
+        CPU; the token method alone does not."""
+        return "password" in self.methods or "application_credential" in self.methods
+
 
 @dataclass(frozen=True)
 class AppCredRef:
