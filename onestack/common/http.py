@@ -39,23 +39,28 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-class RawJSONResponse(Response):
-    """JSON already serialised, with extra headers as raw (lower-case name, value) byte pairs:
-    no rendering and no header parsing, for bodies a hot path keeps serialised."""
-
-    media_type = "application/json"
+class RawResponse(Response):
+    """A response kept serialised by a hot path: its body, and all its headers as raw
+    (lower-case name, value) byte pairs (see `json_headers`); nothing is rendered or parsed."""
 
     def __init__(
-        self, body: bytes, raw_headers: Sequence[tuple[bytes, bytes]] = (), status_code: int = 200
+        self, body: bytes, raw_headers: list[tuple[bytes, bytes]], status_code: int = 200
     ) -> None:
         self.status_code = status_code
         self.background = None
         self.body = body
-        self.raw_headers = [
-            (b"content-length", str(len(body)).encode()),
-            (b"content-type", b"application/json"),
-            *raw_headers,
-        ]
+        self.raw_headers = raw_headers
+
+
+def json_headers(
+    body: bytes, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> list[tuple[bytes, bytes]]:
+    """The raw headers of a JSON body: its length and type, then `extra`."""
+    return [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+        *extra,
+    ]
 
 
 def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Starlette:

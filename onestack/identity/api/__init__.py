@@ -6,10 +6,10 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
@@ -30,6 +30,7 @@ from onestack.identity.api import (
     users,
     versions,
 )
+from onestack.identity.api.repeat_validations import PATH, RepeatValidations, ValidationMemo
 from onestack.identity.manager import IdentityManager
 
 MOUNT_PATH = "/identity"
@@ -70,7 +71,7 @@ def _guard(routes: list[Route]) -> list[Route]:
     return [Route(r.path, _authenticated(r.endpoint), methods=r.methods) for r in routes]
 
 
-def build_app(manager: IdentityManager, policy: Policy) -> Starlette:
+def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
     guarded = [route for router in AUTHENTICATED_ROUTERS for route in _guard(router.routes)]
     app = service_app(
         [*versions.routes, *auth.routes, *users.public_routes, *ec2.public_routes, *guarded],
@@ -78,5 +79,6 @@ def build_app(manager: IdentityManager, policy: Policy) -> Starlette:
     )
     app.state.manager = manager
     app.state.policy = policy
-    app.state.token_bodies = {}  # see auth._validation_response
-    return app
+    app.state.validations = ValidationMemo()  # see auth._validation_response
+    route = next(r for r in auth.routes if r.path == PATH and r.methods and "GET" in r.methods)
+    return RepeatValidations(app, app.state.validations, manager.tokens, route)

@@ -10,10 +10,11 @@ from starlette.routing import Route
 
 from onestack.common.body import parse_body
 from onestack.common.errors import BadRequest
-from onestack.common.http import JSONResponse, RawJSONResponse
+from onestack.common.http import JSONResponse, RawResponse
 from onestack.identity import errors
 from onestack.identity.api import render
 from onestack.identity.api.common import caller, check, generation, manager
+from onestack.identity.api.repeat_validations import ValidationMemo
 from onestack.identity.api.schemas import AuthBody, to_auth_request
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager import TokenView
@@ -48,29 +49,24 @@ def _token_response(request: Request, view: TokenView, status: int) -> Response:
     )
 
 
-# Validation bodies kept per app and process; a full cache starts over.
-TOKEN_BODY_CACHE_SIZE = 2_000
-
-
 def _validation_response(request: Request, view: TokenView) -> Response:
-    """200 with the token's body, serialised once per token, catalog choice and generation.
+    """200 with the token's body, rendered once per caller, token, catalog choice and generation.
 
     The body depends on nothing but the token's view and the catalog, both fixed while the
-    generation holds; the caller's right to see it was checked before (`_subject`).
+    generation holds, and the caller's right to see it (checked in `_subject`) on nothing but
+    the two tokens: `repeat_validations` answers repeats from what is remembered here.
     """
-    bodies: dict[tuple[str, bool], tuple[int, bytes, tuple[bytes, bytes]]]
-    bodies = request.app.state.token_bodies
+    memo: ValidationMemo = request.app.state.validations
     now_generation = generation(request)
-    key = (view.token_id, _wants_catalog(request))
-    cached = bodies.get(key)
-    if cached is None or cached[0] != now_generation:
-        catalog = manager(request).tokens.catalog(view, now_generation) if key[1] else None
+    me = caller(request)
+    key = (me.token_id, view.token_id, _wants_catalog(request))
+    answer = memo.get(key)
+    if answer is None or not answer.holds(now_generation):
+        catalog = manager(request).tokens.catalog(view, now_generation) if key[2] else None
         body = orjson.dumps(render.token(view, catalog))
-        cached = (now_generation, body, (b"x-subject-token", view.token_id.encode()))
-        if len(bodies) >= TOKEN_BODY_CACHE_SIZE:
-            bodies.clear()
-        bodies[key] = cached
-    return RawJSONResponse(cached[1], [cached[2]])
+        expires = min(me.payload.expires_at, view.payload.expires_at).timestamp()
+        answer = memo.remember(key, now_generation, expires, body)
+    return RawResponse(answer.body, [*answer.headers])
 
 
 async def issue_token(request: Request) -> Response:
