@@ -196,7 +196,7 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
         write_run_file(settings.run_file, settings, service_urls(settings))
         on_ready()
 
-    _preload_server()
+    _preload_server(settings)
     try:
         return workers.supervise(settings.workers, lambda: _serve_worker(settings, sock), ready)
     finally:
@@ -204,14 +204,19 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
         sock.close()
 
 
-def _preload_server() -> None:
-    """Import the protocol modules uvicorn picks when it starts, so that workers share them
-    with the supervisor instead of each importing its own copy after the fork."""
-    from uvicorn.config import HTTP_PROTOCOLS, LIFESPAN
+def _preload_server(settings: Settings) -> None:
+    """Import what a worker would import when it starts serving (uvicorn's protocol and loop,
+    the threadpool's backend, the database driver), so that workers share these modules with
+    the supervisor instead of each importing its own copy after the fork."""
+    import anyio._backends._asyncio  # noqa: F401  (run_in_threadpool's backend)
+    from sqlalchemy.engine import make_url
+    from uvicorn.config import HTTP_PROTOCOLS, LIFESPAN, LOOP_FACTORIES
     from uvicorn.importer import import_from_string
 
     import_from_string(HTTP_PROTOCOLS["auto"])
     import_from_string(LIFESPAN["off"])
+    import_from_string(LOOP_FACTORIES["auto"])()  # imports uvloop when it is installed
+    make_url(settings.sqlalchemy_url).get_dialect().import_dbapi()
 
 
 def _serve_worker(settings: Settings, sock: socket.socket) -> None:
