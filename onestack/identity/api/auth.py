@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from onestack.common.body import parse_body
 from onestack.common.errors import BadRequest
-from onestack.common.http import JSONResponse, RawResponse
+from onestack.common.http import JSONResponse, RawResponse, json_headers
 from onestack.identity import errors
 from onestack.identity.api import render
 from onestack.identity.api.common import caller, check, generation, manager
@@ -39,14 +39,11 @@ def _subject(request: Request, action: str) -> TokenView:
     return subject
 
 
-def _token_response(request: Request, view: TokenView, status: int) -> Response:
-    wanted = _wants_catalog(request)
-    catalog = manager(request).tokens.catalog(view, generation(request)) if wanted else None
-    return JSONResponse(
-        render.token(view, catalog),
-        status_code=status,
-        headers={"X-Subject-Token": view.token_id},
-    )
+def _token_body(request: Request, view: TokenView, wants_catalog: bool) -> bytes:
+    """The token's JSON body, with the catalog unless the request asked for none."""
+    tokens = manager(request).tokens
+    catalog = tokens.catalog(view, generation(request)) if wants_catalog else None
+    return orjson.dumps(render.token(view, catalog))
 
 
 def _validation_response(request: Request, view: TokenView) -> Response:
@@ -62,8 +59,7 @@ def _validation_response(request: Request, view: TokenView) -> Response:
     key = (me.token_id, view.token_id, _wants_catalog(request))
     answer = memo.get(key)
     if answer is None or not answer.holds(now_generation):
-        catalog = manager(request).tokens.catalog(view, now_generation) if key[2] else None
-        body = orjson.dumps(render.token(view, catalog))
+        body = _token_body(request, view, key[2])
         expires = min(me.payload.expires_at, view.payload.expires_at).timestamp()
         answer = memo.remember(key, now_generation, expires, body)
     return RawResponse(answer.body, [*answer.headers])
@@ -79,7 +75,9 @@ async def issue_token(request: Request) -> Response:
     else:
         # As cheap as a validation; a thread hop would cost more than the work.
         view = authenticate(auth_request)
-    return _token_response(request, view, 201)
+    body = _token_body(request, view, _wants_catalog(request))
+    subject = (b"x-subject-token", view.token_id.encode())
+    return RawResponse(body, json_headers(body, [subject]), status_code=201)
 
 
 async def validate_token(request: Request) -> Response:
