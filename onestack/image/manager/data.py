@@ -184,7 +184,7 @@ class DataManager:
                 await pipeline.add(chunk)
             md5, secure = await pipeline.finish()
         finally:
-            pipeline.close()
+            await pipeline.close()
         return size, md5, secure
 
     def _set_queued(self, image_id: str) -> None:

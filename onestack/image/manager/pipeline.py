@@ -52,11 +52,12 @@ class HashingWriter:
             await self._in_flight.popleft()
         return self._md5.hexdigest(), self._secure.hexdigest()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Drop queued batches and wait for the running ones (the caller may abort the writer
         next: no write may still be running then). Safe to call more than once."""
         for thread in (self._md5_thread, self._write_thread):
-            thread.shutdown(wait=True, cancel_futures=True)
+            # A running batch takes up to a 4 MiB hash and write: wait for it off the loop.
+            await asyncio.to_thread(thread.shutdown, wait=True, cancel_futures=True)
 
     def _submit(self) -> None:
         if not self._batch:
