@@ -70,3 +70,16 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def limit_project(cloud: CloudProcess, project: str, limits: dict[str, int]) -> None:
+    """Set image limits on one project with the CLI, every other project unlimited."""
+    for resource, limit in limits.items():
+        cloud.openstack(
+            "registered", "limit", "create", "--service", "image", "--region", "RegionOne",
+            "--default-limit", "-1", resource,
+        )  # fmt: skip
+        cloud.openstack(
+            "limit", "create", "--service", "image", "--region", "RegionOne", "--project", project,
+            "--resource-limit", str(limit), resource,
+        )  # fmt: skip

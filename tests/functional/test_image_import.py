@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.functional.cloud import CloudProcess
-from tests.functional.image_api import ImageClient, assert_image_error, wait_for
+from tests.functional.image_api import ImageClient, assert_image_error, limit_project, wait_for
 
 DATA = os.urandom(300_000)
 MIB = 1 << 20
@@ -59,15 +59,7 @@ def admin(cloud: CloudProcess) -> ImageClient:
 @pytest.fixture(scope="module")
 def demo(cloud: CloudProcess) -> ImageClient:
     """The demo project may stage 1 MiB and store 1 MiB."""
-    for resource, limit in (("image_stage_total", "1"), ("image_size_total", "1")):
-        cloud.openstack(
-            "registered", "limit", "create", "--service", "image", "--region", "RegionOne",
-            "--default-limit", "-1", resource,
-        )  # fmt: skip
-        cloud.openstack(
-            "limit", "create", "--service", "image", "--region", "RegionOne", "--project", "demo",
-            "--resource-limit", limit, resource,
-        )  # fmt: skip
+    limit_project(cloud, "demo", {"image_stage_total": 1, "image_size_total": 1})
     return ImageClient(cloud, "demo")
 
 

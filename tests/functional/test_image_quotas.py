@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.functional.cloud import CloudProcess
-from tests.functional.image_api import ImageClient, assert_image_error
+from tests.functional.image_api import ImageClient, assert_image_error, limit_project
 
 MIB = 1 << 20
 
@@ -14,15 +14,7 @@ MIB = 1 << 20
 @pytest.fixture(scope="module")
 def demo(cloud: CloudProcess) -> ImageClient:
     """The demo project may own two images and store one MiB."""
-    for resource, limit in (("image_count_total", "2"), ("image_size_total", "1")):
-        cloud.openstack(
-            "registered", "limit", "create", "--service", "image", "--region", "RegionOne",
-            "--default-limit", "-1", resource,
-        )  # fmt: skip
-        cloud.openstack(
-            "limit", "create", "--service", "image", "--region", "RegionOne", "--project", "demo",
-            "--resource-limit", limit, resource,
-        )  # fmt: skip
+    limit_project(cloud, "demo", {"image_count_total": 2, "image_size_total": 1})
     return ImageClient(cloud, "demo")
 
 
