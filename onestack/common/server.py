@@ -4,8 +4,8 @@ uvicorn writes the status line and headers on `http.response.start` and the body
 next message, so a small JSON answer cost two send syscalls and two TCP segments, the largest
 single cost of token validation. Here a small write that finds nothing held is held until the
 end of the current event-loop iteration; a write that comes before then goes out together with
-it, and close(), write_eof() and set_protocol() send it first. Nothing waits beyond the
-iteration (HEAD, 204, 304, 100-continue and streaming headers included), nothing is reordered.
+it, and the response's end, close(), write_eof() and set_protocol() send it first. Nothing
+waits beyond the iteration (100-continue and streaming headers included), nothing is reordered.
 """
 
 from __future__ import annotations
@@ -115,8 +115,17 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
 
     Pinned to uvicorn 0.54's HttpToolsProtocol: connection_made() keeps the transport it is
     given as `self.transport` and hands that same object to FlowControl and to every
-    RequestResponseCycle, so all of uvicorn's writes and closes pass through the proxy.
+    RequestResponseCycle, so all of uvicorn's writes and closes pass through the proxy; and
+    every finished response calls on_response_complete().
     """
+
+    transport: CoalescingTransport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))
+
+    def on_response_complete(self) -> None:
+        # A finished response with nothing to join (HEAD, 204, 304) goes out now, not after
+        # the rest of the request's task (logging, metrics) has run.
+        self.transport.flush()
+        super().on_response_complete()
