@@ -34,6 +34,7 @@ from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
+from onestack.common.server import CoalescingHttpToolsProtocol
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.bootstrap import (
@@ -243,6 +244,7 @@ def serve(
         lifespan="off",
         ws="none",  # no API speaks WebSocket; "auto" would import the websockets package
         server_header=False,
+        http=CoalescingHttpToolsProtocol,  # header block and body in one write
     )
     server = uvicorn.Server(config)
 
