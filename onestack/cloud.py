@@ -206,15 +206,14 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
 
 
 def _preload_server(settings: Settings) -> None:
-    """Import what a worker would import when it starts serving (uvicorn's protocol and loop,
+    """Import what a worker would import when it starts serving (uvicorn's lifespan and loop,
     the threadpool's backend, the database driver), so that workers share these modules with
     the supervisor instead of each importing its own copy after the fork."""
     import anyio._backends._asyncio  # noqa: F401  (run_in_threadpool's backend)
     from sqlalchemy.engine import make_url
-    from uvicorn.config import HTTP_PROTOCOLS, LIFESPAN, LOOP_FACTORIES
+    from uvicorn.config import LIFESPAN, LOOP_FACTORIES
     from uvicorn.importer import import_from_string
 
-    import_from_string(HTTP_PROTOCOLS["auto"])
     import_from_string(LIFESPAN["off"])
     import_from_string(LOOP_FACTORIES["auto"])()  # imports uvloop when it is installed
     make_url(settings.sqlalchemy_url).get_dialect().import_dbapi()
