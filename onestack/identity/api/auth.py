@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,7 +10,7 @@ from starlette.routing import Route
 from onestack.common.body import parse_body
 from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse, RawJSONResponse
-from onestack.identity import errors
+from onestack.identity import errors, passwords
 from onestack.identity.api import render
 from onestack.identity.api.common import caller, check, generation, manager
 from onestack.identity.api.schemas import AuthBody, to_auth_request
@@ -77,7 +76,7 @@ async def issue_token(request: Request) -> Response:
     body = await parse_body(request, AuthBody)
     auth_request = to_auth_request(body, request.headers.get("x-auth-token"))
     # Password hashing takes ~150 ms of CPU: keep it off the event loop.
-    view = await run_in_threadpool(manager(request).tokens.authenticate, auth_request)
+    view = await passwords.run_hashing(manager(request).tokens.authenticate, auth_request)
     return _token_response(request, view, 201)
 
 
