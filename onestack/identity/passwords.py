@@ -20,14 +20,17 @@ _hasher = PasswordHasher()
 
 # One computation per core. A hash runs its 4 lanes in threads but waits for the slowest lane
 # at each of its 12 sync points, so a single one leaves a core idle part of the time; one per
-# core fills those gaps, and more only add 64 MiB each without adding throughput.
+# core fills those gaps (one per process reached 78% of the hash limit with one worker, one per
+# core 98%), and more only add 64 MiB each without adding throughput.
 HASH_SLOTS = len(os.sched_getaffinity(0))
 _slots = threading.BoundedSemaphore(HASH_SLOTS)
 
-# Threads for requests that hash: enough to keep every slot busy while others read the database,
-# and apart from Starlette's shared threadpool, so that a queue of logins waits on the event loop
-# instead of taking the threads every other request needs.
-_hashing_threads = anyio.CapacityLimiter(2 * HASH_SLOTS)
+# Threads for requests that hash, apart from Starlette's shared threadpool (40), so that a queue
+# of logins waits on the event loop instead of taking the threads every other request needs.
+# Beyond the slots, spare threads do the logins' database work. Measured on 2 cores: 2 per slot cost
+# token-method issue (which still comes this way) ~15% at 8 connections; 8 per slot let a c=64
+# password flood delay a PATCH /v3/users by ~0.5 s; 4 per slot did neither.
+_hashing_threads = anyio.CapacityLimiter(4 * HASH_SLOTS)
 
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
