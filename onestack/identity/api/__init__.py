@@ -30,7 +30,7 @@ from onestack.identity.api import (
     users,
     versions,
 )
-from onestack.identity.api.repeat_validations import PATH, RepeatValidations, ValidationMemo
+from onestack.identity.api.repeat_validations import RepeatValidations, ValidationMemo
 from onestack.identity.manager import IdentityManager
 
 MOUNT_PATH = "/identity"
@@ -80,5 +80,4 @@ def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
     app.state.manager = manager
     app.state.policy = policy
     app.state.validations = ValidationMemo()  # see auth._validation_response
-    route = next(r for r in auth.routes if r.path == PATH and r.methods and "GET" in r.methods)
-    return RepeatValidations(app, app.state.validations, manager.tokens, route)
+    return RepeatValidations(app, app.state.validations, manager.tokens, auth.validate_route)

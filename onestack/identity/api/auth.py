@@ -122,11 +122,14 @@ async def auth_system(request: Request) -> Response:
     return JSONResponse({"system": system, "links": render.collection_links(str(request.url))})
 
 
+# What `repeat_validations` names as the route of the validations it answers itself.
+validate_route = Route("/v3/auth/tokens", validate_token, methods=["GET"])
+
 routes = [
     Route("/v3/auth/tokens", issue_token, methods=["POST"]),
     # HEAD first: a GET route answers HEAD too.
     Route("/v3/auth/tokens", check_token, methods=["HEAD"]),
-    Route("/v3/auth/tokens", validate_token, methods=["GET"]),
+    validate_route,
     Route("/v3/auth/tokens", revoke_token, methods=["DELETE"]),
     Route("/v3/auth/catalog", auth_catalog, methods=["GET"]),
     Route("/v3/auth/projects", auth_projects, methods=["GET"]),

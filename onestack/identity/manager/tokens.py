@@ -64,7 +64,7 @@ class AuthRequest:
 
     @property
     def checks_secret(self) -> bool:
-        """Whether authenticating hashes a secret (a password or a credential's), ~100 ms of
+        """Whether authenticating hashes a secret (a password or a credential's), ~150 ms of
         CPU; the token method alone does not."""
         return "password" in self.methods or "application_credential" in self.methods
 
