@@ -1,4 +1,5 @@
-"""The `onestack` command: `up`, `serve api`, `status`, `db upgrade`, `policy dump`, `token`."""
+"""The `onestack` command: `up`, `serve api`, `agent image`, `status`, `db upgrade`,
+`policy dump`, `token`."""
 
 from __future__ import annotations
 
@@ -70,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
         "api", parents=[serving], help="the API processes of a controller (no agents)"
     )
     api.set_defaults(handler=cmd_up)
+
+    bus = argparse.ArgumentParser(add_help=False, parents=[common])
+    bus.add_argument("--bus-url", help="AMQP URL of the message bus (default: none; it polls)")
+    agent = commands.add_parser("agent", help="run an agent process of a scaled-out cloud")
+    agent_kinds = agent.add_subparsers(required=True, metavar="kind")
+    image_agent = agent_kinds.add_parser(
+        "image", parents=[bus], help="runs image imports, and resumes those a dead agent left"
+    )
+    image_agent.set_defaults(handler=cmd_agent)
 
     status = commands.add_parser("status", parents=[common], help="what runs where, and answers")
     status.set_defaults(handler=cmd_status)
@@ -161,6 +171,18 @@ def _self_command(settings: Settings, *command: str) -> list[str]:
     return found
 
 
+def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the image agent in this process until SIGTERM or SIGINT."""
+    from onestack import cloud
+    from onestack.common import migrate
+
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.sqlalchemy_url)
+    print(f"onestack: image agent running (pid {os.getpid()})", flush=True)
+    cloud.serve_agent(settings)
+    return 0
+
+
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print each service's URL and whether it answers; non-zero when the cloud is down."""
     if not settings.run_file.exists():
@@ -177,7 +199,27 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         answer = _probe(url)
         healthy = healthy and answer.startswith("answers")
         print(f"  {service:<10} {url:<45} {answer}")
+    for kind, pid, host in _agents(settings):
+        print(f"  agent {kind:<10} pid {pid:<8} host {host}")
     return 0 if healthy else 1
+
+
+def _agents(settings: Settings) -> list[tuple[str, int, str]]:
+    """The agents that are alive: their kind, pid and host."""
+    from onestack.common.agent import AGENT_KIND
+    from onestack.common.db import Database
+    from onestack.common.ownership import Ownership
+
+    db = Database(settings.sqlalchemy_url)
+    try:
+        owners = Ownership(db, "status").live_owners()
+    finally:
+        db.dispose()
+    return [
+        (owner.kind.removeprefix(AGENT_KIND), owner.pid, owner.host)
+        for owner in owners
+        if owner.kind.startswith(AGENT_KIND)
+    ]
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

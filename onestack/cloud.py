@@ -2,8 +2,8 @@
 
 `setup()` runs once per start (migrations, bootstrap); `assemble()` builds the services and the
 ASGI app in the process that serves them; `run()` serves it under uvicorn until SIGINT or
-SIGTERM, in this process or in several workers (`onestack.workers`). Each service is built from
-its own public pieces only.
+SIGTERM, in this process or in several workers (`onestack.workers`) beside an agent process
+(`serve_agent`). Each service is built from its own public pieces only.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 
 from onestack import workers
 from onestack.common import migrate
+from onestack.common.agent import Agent, agent_kind
 from onestack.common.auth import TokenValidator
 from onestack.common.bus import Bus, JsonLinesSink, LocalBus, Notifier
 from onestack.common.context import RequestContext
@@ -32,6 +33,7 @@ from onestack.common.db import Database
 from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
+from onestack.common.ownership import Heartbeat, Ownership
 from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
 from onestack.common.server import CoalescingHttpToolsProtocol
@@ -55,6 +57,8 @@ from onestack.image.manager.stores import build_stores
 from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
+IMAGE_AGENT = "image"
+
 
 @dataclass
 class Cloud:
@@ -63,6 +67,20 @@ class Cloud:
     services: dict[str, str]
     bus: Bus | None = None
     rpc: Rpc | None = None
+    heartbeat: Heartbeat | None = None
+    agent: Agent | None = None
+
+    def close(self) -> None:
+        """Stop taking work, then close the bus and the database."""
+        for runner in (self.agent, self.heartbeat):
+            if runner is not None:
+                runner.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.ownership.retire()
+        for part in (self.rpc, self.bus):
+            if part is not None:
+                part.close()
+        self.db.dispose()
 
 
 def setup(settings: Settings) -> BootstrapResult:
@@ -93,18 +111,28 @@ def _setup(settings: Settings) -> BootstrapResult:
         result = bootstrap(
             db, settings.state_dir, settings.base_url, settings.identity.region, passwords
         )
-        # Uploads, stages and imports a crash interrupted are settled before any worker serves.
-        image_manager(settings, db, Notifier(LocalBus(), "image")).recover()
+        # Uploads, stages and imports of processes that are gone are settled before serving;
+        # another process on this database may be running, and keeps its own.
+        image = image_manager(settings, db, Notifier(LocalBus(), "image"))
+        image.recover()
+        image.ownership.retire()
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
 
 
-def assemble(settings: Settings) -> Cloud:
-    """Build every service's manager and the one-port app, in the process that serves it."""
+def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
+    """Build every service's manager and the one-port app, in the process that serves it;
+    `with_agent`, also the image agent, on this process's threads."""
     db = Database(settings.sqlalchemy_url)
     bus = make_bus(settings)
-    identity, image = managers(settings, db, bus)
+    rpc = make_rpc(settings)
+    ownership = Ownership(db, "api", settings.agent.lease_s)
+    identity, image = managers(settings, db, bus, ownership)
+    heartbeat = own_work(image)
+    agent = start_agent(settings, image, rpc) if with_agent else None
+    if agent is not None or settings.bus.url is not None:  # else the agent process polls
+        image.imports.wake_agent = lambda: rpc.cast(IMAGE_AGENT, "wake")
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
@@ -113,17 +141,60 @@ def assemble(settings: Settings) -> Cloud:
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
-    return Cloud(app=app, db=db, services=service_urls(settings), bus=bus, rpc=make_rpc(settings))
+    services = service_urls(settings)
+    return Cloud(app, db, services, bus=bus, rpc=rpc, heartbeat=heartbeat, agent=agent)
 
 
-def managers(settings: Settings, db: Database, bus: Bus) -> tuple[IdentityManager, ImageManager]:
-    """Each service's manager (its public Python interface) over one database and bus."""
+def own_work(image: ImageManager) -> Heartbeat:
+    """Register this process as the owner of the work it starts and keep its lease; each beat
+    (and now: a replaced worker's work is taken over at once) puts back dead owners' work."""
+    image.ownership.register()
+    image.reap()
+    heartbeat = Heartbeat(image.ownership, sweep=image.reap)
+    heartbeat.start()
+    return heartbeat
+
+
+def start_agent(settings: Settings, image: ImageManager, rpc: Rpc | None) -> Agent:
+    """The image agent: runs queued imports and resumes those a dead agent left."""
+    ownership = Ownership(image.ownership.db, agent_kind(IMAGE_AGENT), settings.agent.lease_s)
+    agent = Agent(
+        IMAGE_AGENT,
+        ownership,
+        image.agent_handlers(),
+        poll_s=settings.agent.poll_s,
+        threads=settings.agent.threads,
+    )
+    agent.start(rpc)
+    return agent
+
+
+def serve_agent(settings: Settings) -> None:
+    """An agent process (beside several workers, or `onestack agent image`): runs until
+    SIGTERM or SIGINT."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    ownership = Ownership(db, "agent-data", settings.agent.lease_s)
+    image = image_manager(settings, db, Notifier(bus, "image"), ownership=ownership)
+    cloud = Cloud(app=None, db=db, services={}, bus=bus, rpc=rpc)  # type: ignore[arg-type]
+    cloud.heartbeat = own_work(image)
+    cloud.agent = start_agent(settings, image, rpc)
+    workers.wait_for_stop_signal()
+    cloud.close()
+
+
+def managers(
+    settings: Settings, db: Database, bus: Bus, ownership: Ownership | None = None
+) -> tuple[IdentityManager, ImageManager]:
+    """Each service's manager (its public Python interface) over one database and bus;
+    `ownership` is this process as the owner of the work it starts."""
     token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
     identity = IdentityManager(
         db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
     )
     quotas = Quotas(identity.limits, settings.identity.region)
-    image = image_manager(settings, db, Notifier(bus, "image"), quotas)
+    image = image_manager(settings, db, Notifier(bus, "image"), quotas, ownership)
     return identity, image
 
 
@@ -135,11 +206,16 @@ def service_urls(settings: Settings) -> dict[str, str]:
 
 
 def image_manager(
-    settings: Settings, db: Database, notifier: Notifier, quotas: Quotas | None = None
+    settings: Settings,
+    db: Database,
+    notifier: Notifier,
+    quotas: Quotas | None = None,
+    ownership: Ownership | None = None,
 ) -> ImageManager:
     """The image service over its configured store, enforcing `quotas` when given."""
     stores = build_stores(settings.image, settings.image_store_dir, settings.image_staging_dir)
-    return ImageManager(db, stores, settings.image, notifier, quotas)
+    ownership = ownership or Ownership(db, "api", settings.agent.lease_s)
+    return ImageManager(db, stores, settings.image, notifier, quotas, ownership)
 
 
 def token_validator(tokens: TokenManager) -> TokenValidator:
@@ -199,7 +275,12 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
 
     _preload_server(settings)
     try:
-        return workers.supervise(settings.workers, lambda: _serve_worker(settings, sock), ready)
+        return workers.supervise(
+            settings.workers,
+            lambda: _serve_worker(settings, sock),
+            ready,
+            agents=[lambda: serve_agent(settings)],
+        )
     finally:
         settings.run_file.unlink(missing_ok=True)
         sock.close()
@@ -220,7 +301,8 @@ def _preload_server(settings: Settings) -> None:
 
 
 def _serve_worker(settings: Settings, sock: socket.socket) -> None:
-    serve(settings, assemble(settings), on_ready=lambda: None, sock=sock)
+    # The agent is a process of its own beside the workers (`serve_agent`).
+    serve(settings, assemble(settings, with_agent=False), on_ready=lambda: None, sock=sock)
 
 
 def serve(
@@ -270,10 +352,7 @@ def serve(
     finally:
         if sock is None:
             settings.run_file.unlink(missing_ok=True)
-        for part in (cloud.rpc, cloud.bus):
-            if part is not None:
-                part.close()
-        cloud.db.dispose()
+        cloud.close()
     if not server.started:
         raise SystemExit(f"onestack could not listen on {settings.host}:{settings.port}")
 

@@ -140,6 +140,18 @@ class BusSettings(BaseModel):
     max_pending: int = Field(10_000, gt=0)
 
 
+class AgentSettings(BaseModel):
+    """The agents and the ownership of in-flight work (`[agent]`)."""
+
+    # How long another host waits for an owner's heartbeat before taking its work over (on
+    # the owner's own host a dead pid is seen at once); the heartbeat renews it every third.
+    lease_s: float = Field(15, gt=0)
+    # How often an agent looks for queued work that no cast announced (no bus reaches it).
+    poll_s: float = Field(1, gt=0)
+    # Pieces of work one agent runs at a time.
+    threads: int = Field(2, ge=1, le=64)
+
+
 class CorsSettings(BaseModel):
     """Cross-origin requests from browsers (`[cors]`); off while no origin is allowed."""
 
@@ -167,6 +179,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     identity: IdentitySettings = IdentitySettings()
     bus: BusSettings = BusSettings()
+    agent: AgentSettings = AgentSettings()
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
 

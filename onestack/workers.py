@@ -1,10 +1,11 @@
 """Several API worker processes on one listening socket: a small pre-fork supervisor.
 
 The parent binds the socket, forks the workers (each builds its own app, database engine and
-caches after the fork, so nothing stateful is shared) and then only supervises: a worker that
-dies is replaced, and SIGTERM or SIGINT stops them all gracefully. The kernel hands each new
-connection to one worker; what workers must agree on (revocations, writes) lives in the
-database, which is what makes several workers safe.
+caches after the fork, so nothing stateful is shared) and the agent processes, and then only
+supervises: a worker or agent that dies is replaced (the replacement takes over the dead one's
+work at its start, `common.ownership`), and SIGTERM or SIGINT stops them all gracefully. The
+kernel hands each new connection to one worker; what workers must agree on (revocations,
+writes) lives in the database, which is what makes several workers safe.
 
 Workers share the supervisor's memory copy-on-write: everything imported before the fork stays
 shared, and the objects that exist then are frozen out of the garbage collector, whose passes
@@ -21,9 +22,10 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger("onestack.workers")
 
@@ -44,9 +46,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[], None]) -> int:
-    """Run `count` workers until a stop signal; returns the exit status for the command."""
-    started: dict[int, float] = {}
+def supervise(
+    count: int,
+    run_worker: Callable[[], None],
+    on_ready: Callable[[], None],
+    agents: Sequence[Callable[[], None]] = (),
+) -> int:
+    """Run `count` workers and one process per `agents` entry until a stop signal; returns
+    the exit status for the command."""
+    started: dict[int, tuple[float, Callable[[], None]]] = {}
     stopping = False
 
     def stop(*_: object) -> None:
@@ -59,22 +67,33 @@ def supervise(count: int, run_worker: Callable[[], None], on_ready: Callable[[],
     signal.signal(signal.SIGINT, stop)
     gc.collect()
     gc.freeze()
-    for _ in range(count):
-        started[_fork(run_worker)] = time.monotonic()
+    for child in [run_worker] * count + list(agents):
+        started[_fork(child)] = (time.monotonic(), child)
     on_ready()
     status = 0
     while started:
         pid, code = os.wait()
-        began = started.pop(pid, None)
-        if began is None or stopping:
+        found = started.pop(pid, None)
+        if found is None or stopping:
             continue
+        began, child = found
         log.warning("worker exited", extra={"pid": pid, "status": code})
         if time.monotonic() - began < MIN_WORKER_LIFE_S:
             status = 1
             stop()
             continue
-        started[_fork(run_worker)] = time.monotonic()
+        started[_fork(child)] = (time.monotonic(), child)
     return status
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGTERM or SIGINT (a process with no server of its own, like an agent)."""
+    stop = threading.Event()
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda *_: stop.set())
+    accept_stop_signals()
+    while not stop.wait(1.0):
+        pass
 
 
 def run_in_child(work: Callable[[], object]) -> None:

@@ -1,24 +1,28 @@
-"""Restart recovery of stages and imports, through the manager on memory stores: a task a
-restart interrupted fails visibly, its image gets its lock back and is importable again (or
-queued when its staged data is gone); a stage a crash cut short leaves the image queued."""
+"""Restart recovery of stages and imports, through the manager on memory stores: a queued
+import outlives a restart and an agent runs it, one whose agent died is resumed by another (and
+fails visibly after too many tries); a task no agent can resume fails, its image gets its lock
+back and is importable again; a stage a crash cut short leaves the image queued."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from onestack.common import migrate
 from onestack.common.bus import LocalBus, Notifier
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.ownership import Ownership, Work, WorkRow
 from onestack.image.drivers.memory import MemoryStore
 from onestack.image.manager import Caller, ImageManager, ImportRequest
+from onestack.image.manager.imports import MAX_ATTEMPTS
 from onestack.image.manager.stores import StoreSet
-from onestack.image.models import Image
+from onestack.image.models import Image, ImageTask
 from onestack.settings import ImageSettings
 
 CALLER = Caller(RequestContext(user_id="u1", user_domain_id="default", project_id="p1"))
@@ -49,14 +53,83 @@ def _properties(manager: ImageManager, image_id: str) -> dict[str, str]:
     return {p.name: p.value for p in manager.images.get(CALLER, image_id).properties}
 
 
-def test_an_interrupted_import_fails_and_the_image_can_import_again(
+def _run_agent(manager: ImageManager, ownership: Ownership | None = None) -> Work | None:
+    """What an image agent does with the next piece of import work: take it, run it."""
+    agent = ownership or Ownership(manager.data.db, "agent:image")
+    work = agent.take(manager.agent_handlers())
+    if work is not None:
+        manager.agent_handlers()[work.kind](work)
+        agent.release(work.work_id)
+    return work
+
+
+def _dead_owner(db: Database) -> Ownership:
+    """An owner whose process has exited (its pid runs no more)."""
+    owner = Ownership(db, "agent:image")
+    owner.pid = _exited_pid()
+    return owner
+
+
+def _exited_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_queued_import_outlives_a_restart_and_an_agent_runs_it(manager: ImageManager) -> None:
+    image_id = _staged(manager)
+    task_id = manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+
+    manager.recover()  # the process stopped before any agent took the task
+
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert (task.task_id, task.status) == (task_id, "pending")
+    assert _run_agent(manager) is not None
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "success"
+    assert manager.images.get(CALLER, image_id).status == "active"
+
+
+def test_an_import_whose_agent_died_is_resumed_by_another(manager: ImageManager) -> None:
+    image_id = _staged(manager)
+    manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+    dead = _dead_owner(manager.data.db)
+    taken = dead.take(manager.agent_handlers())  # it took the work, then its process died
+    assert taken is not None
+    with manager.data.db.transaction() as session:  # ... after marking the task processing
+        session.execute(update(ImageTask).values(status="processing"))
+
+    resumed = _run_agent(manager)
+
+    assert resumed is not None and resumed.attempts == 2
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "success"
+    assert manager.images.get(CALLER, image_id).status == "active"
+
+
+def test_an_import_interrupted_too_often_fails_with_a_message(manager: ImageManager) -> None:
+    image_id = _staged(manager)
+    manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+    for _ in range(MAX_ATTEMPTS):
+        assert _dead_owner(manager.data.db).take(manager.agent_handlers()) is not None
+
+    _run_agent(manager)
+
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "failure"
+    assert f"interrupted {MAX_ATTEMPTS} times" in task.message
+    assert manager.images.get(CALLER, image_id).status == "queued"
+
+
+def test_a_task_no_agent_can_resume_fails_and_the_image_can_import_again(
     manager: ImageManager,
 ) -> None:
     image_id = _staged(manager)
     task_id = manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
-    assert manager.images.get(CALLER, image_id).status == "importing"
+    with manager.data.db.transaction() as session:  # a task from before imports had agents
+        session.execute(delete(WorkRow))
 
-    manager.recover()  # the process stopped before the task ran
+    manager.recover()
 
     (task,) = manager.imports.tasks(CALLER, image_id)
     assert (task.task_id, task.status) == (task_id, "failure")
@@ -85,9 +158,12 @@ def test_an_import_whose_staged_data_is_gone_goes_back_to_queued(manager: ImageM
     manager.stores.staging.delete(image.stage_location)
 
     manager.recover()
+    _run_agent(manager)
 
     image = manager.images.get(CALLER, image_id)
     assert (image.status, image.size, image.stage_location) == ("queued", None, None)
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "failure" and task.message
 
 
 def test_a_stage_cut_short_leaves_the_image_queued(manager: ImageManager) -> None:

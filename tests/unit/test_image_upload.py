@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import hashlib
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -97,9 +98,19 @@ def test_image_deleted_during_upload_keeps_no_data(manager: ImageManager) -> Non
 
 def test_recover_requeues_uploads_a_crash_interrupted(manager: ImageManager) -> None:
     image_id = _queued(manager)
-    manager.data._start_saving(CALLER, image_id)  # the process died right after this
-    manager.data.recover()
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    manager.ownership.pid = exited.pid  # the process that owns the upload ...
+    manager.data._start_saving(CALLER, image_id)  # ... died right after this
+    manager.recover()
     assert manager.images.get(CALLER, image_id).status == "queued"
+
+
+def test_recover_leaves_the_upload_of_a_live_process_alone(manager: ImageManager) -> None:
+    image_id = _queued(manager)
+    manager.data._start_saving(CALLER, image_id)  # still streaming in this (live) process
+    manager.recover()
+    assert manager.images.get(CALLER, image_id).status == "saving"
 
 
 def test_other_projects_cannot_see_a_private_image(manager: ImageManager) -> None:
@@ -167,8 +178,8 @@ class _FillingStore(MemoryStore):
         super().__init__()
         self.room = room
 
-    def writer(self, image_id: str) -> StoreWriter:
-        store, inner = self, super().writer(image_id)
+    def writer(self, image_id: str, owner: str = "") -> StoreWriter:
+        store, inner = self, super().writer(image_id, owner)
 
         class Filling(StoreWriter):
             def write(self, chunk: bytes) -> None:

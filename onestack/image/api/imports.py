@@ -1,5 +1,5 @@
 """Interoperable import over HTTP: PUT /v2/images/{id}/stage, POST /v2/images/{id}/import
-(202; the work runs in the background) and GET /v2/images/{id}/tasks."""
+(202; an image agent does the work, `common.agent`) and GET /v2/images/{id}/tasks."""
 
 from __future__ import annotations
 
@@ -49,10 +49,7 @@ async def import_image(request: Request) -> Response:
     wanted = parse_import(body, request.headers.get("x-image-meta-store"), _settings(request))
     action = "copy_image" if wanted.method == "copy-image" else "modify_image"
     who, image = enforce_on_image(request, action)
-    imports = manager(request).imports
-    task_id = imports.start(who, image.image_id, wanted)
-    if task_id is not None:
-        imports.spawn(task_id, who)
+    manager(request).imports.start(who, image.image_id, wanted)  # queued for the agent
     return Response(status_code=202)
 
 

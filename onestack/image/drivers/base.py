@@ -4,7 +4,8 @@ A store keeps opaque byte strings, each written once under a location it chooses
 by that location. It knows nothing of image records, the database or HTTP; the image manager
 computes sizes and hashes and records the location.
 
-- `writer(image_id)` opens a write. Bytes given to `StoreWriter.write` are not visible to
+- `writer(image_id, owner)` opens a write on behalf of `owner` (the process that does it,
+  `common.ownership`). Bytes given to `StoreWriter.write` are not visible to
   `read`/`exists` until `commit()` returns the location. `abort()` (or a failure at any point
   before `commit()` returned) leaves nothing behind: no partial data, no location. Writes are
   streamed: a store never needs the whole image in memory.
@@ -14,8 +15,9 @@ computes sizes and hashes and records the location.
   are retried after crashes).
 - `exists(location)` says whether committed data is there.
 - `locations()` lists every committed location (to find data nothing refers to any more).
-- `discard_partial()` removes every uncommitted write (run at start: a crash mid-upload must
-  not leave partial data behind).
+- `discard_partial(owner)` removes every uncommitted write of `owner` (run once that owner is
+  gone: a crash mid-upload must not leave partial data behind), and never another's; with no
+  owner, every uncommitted write.
 
 A new store (object storage, say) implements these six methods, joins `DRIVERS` and passes
 `tests/contract/test_image_store.py`; the API and manager need no change.
@@ -60,8 +62,8 @@ class ImageStore(ABC):
         return {}
 
     @abstractmethod
-    def writer(self, image_id: str) -> StoreWriter:
-        """Open a write for `image_id`'s data."""
+    def writer(self, image_id: str, owner: str = "") -> StoreWriter:
+        """Open a write for `image_id`'s data, on behalf of `owner`."""
 
     @abstractmethod
     def read(self, location: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -80,5 +82,5 @@ class ImageStore(ABC):
         """Every committed location, in no particular order."""
 
     @abstractmethod
-    def discard_partial(self) -> None:
-        """Remove every write that was never committed."""
+    def discard_partial(self, owner: str | None = None) -> None:
+        """Remove the writes of `owner` (None: of everyone) that were never committed."""

@@ -1,9 +1,11 @@
 """The filesystem image store (the default): one file per image under a directory.
 
-A write goes to `<dir>/.partial/<image_id>.<random>` and is renamed to `<dir>/<image_id>`
-on commit, after an fsync, so a reader never sees a half-written image and a crash leaves only
-partial files, which `discard_partial()` removes at start. While the data streams in, the disk
-is asked to start writing it out, so the fsync at commit waits for the tail, not the image.
+A write goes to `<dir>/.partial/<owner>/<image_id>.<random>` and is renamed to
+`<dir>/<image_id>` on commit, after an fsync, so a reader never sees a half-written image and a
+crash leaves only its own process's partial files, which `discard_partial(owner)` removes once
+that owner is gone, without touching the writes of processes still running. While the data
+streams in, the disk is asked to start writing it out, so the fsync at commit waits for the
+tail, not the image.
 """
 
 from __future__ import annotations
@@ -57,10 +59,13 @@ class FilesystemStore(ImageStore):
             "thin_provisioning": False,
         }
 
-    def writer(self, image_id: str) -> StoreWriter:
-        if "/" in image_id or image_id.startswith("."):
-            raise ValueError(f"not a storable image id: {image_id!r}")
-        partial = self.partial_dir / f"{image_id}.{uuid.uuid4().hex}"
+    def writer(self, image_id: str, owner: str = "") -> StoreWriter:
+        for name in (image_id, owner):
+            if "/" in name or name.startswith("."):
+                raise ValueError(f"not a storable name: {name!r}")
+        owned = self.partial_dir / (owner or "_")
+        owned.mkdir(exist_ok=True, mode=0o700)
+        partial = owned / f"{image_id}.{uuid.uuid4().hex}"
         return _FileWriter(partial, self.directory / image_id)
 
     def read(self, location: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -80,7 +85,11 @@ class FilesystemStore(ImageStore):
     def locations(self) -> list[str]:
         return [f"{SCHEME}{path}" for path in self.directory.iterdir() if path.is_file()]
 
-    def discard_partial(self) -> None:
+    def discard_partial(self, owner: str | None = None) -> None:
+        if owner is not None:
+            if owner and "/" not in owner and not owner.startswith("."):
+                shutil.rmtree(self.partial_dir / owner, ignore_errors=True)
+            return
         shutil.rmtree(self.partial_dir, ignore_errors=True)
         self.partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 

@@ -19,7 +19,7 @@ class MemoryStore(ImageStore):
         self._data: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def writer(self, image_id: str) -> StoreWriter:
+    def writer(self, image_id: str, owner: str = "") -> StoreWriter:
         return _MemoryWriter(self, image_id)
 
     def read(self, location: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -39,7 +39,7 @@ class MemoryStore(ImageStore):
         with self._lock:
             return list(self._data)
 
-    def discard_partial(self) -> None:
+    def discard_partial(self, owner: str | None = None) -> None:
         """Nothing to do: uncommitted writes live only in their writer."""
 
     def _put(self, location: str, data: bytes) -> None:

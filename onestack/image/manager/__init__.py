@@ -4,19 +4,22 @@ members (`manager.members`), staging, imports and per-store data (`manager.stagi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
+from onestack.common.ownership import Ownership, Work
 from onestack.common.quota import Quotas
 from onestack.image.drivers import ImageStore
 from onestack.image.manager.base import Caller
-from onestack.image.manager.data import DataManager, ImageData
+from onestack.image.manager.data import UPLOAD, DataManager, ImageData
 from onestack.image.manager.images import Change, ImageRecords
-from onestack.image.manager.imports import ImportManager, ImportRequest
+from onestack.image.manager.imports import IMPORT, ImportManager, ImportRequest
 from onestack.image.manager.locations import LocationManager
 from onestack.image.manager.members import MemberManager
 from onestack.image.manager.query import SORT_KEYS, ListQuery
 from onestack.image.manager.quota import ImageQuotas
-from onestack.image.manager.staging import StagingManager
+from onestack.image.manager.staging import STAGE, StagingManager
 from onestack.image.manager.stores import StoreSet
 from onestack.settings import ImageSettings
 
@@ -32,7 +35,10 @@ __all__ = [
 
 
 class ImageManager:
-    """The image managers over one database, its stores and one notifier."""
+    """The image managers over one database, its stores and one notifier.
+
+    `ownership` is this process as the owner of the uploads, stages and imports it runs
+    (a throwaway owner of kind "api" when not given)."""
 
     def __init__(
         self,
@@ -41,21 +47,37 @@ class ImageManager:
         settings: ImageSettings,
         notifier: Notifier,
         quotas: Quotas | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.settings = settings
         self.stores = stores
+        self.ownership = ownership = ownership or Ownership(db, "api")
         image_quotas = self.quotas = ImageQuotas(db, quotas)
         self.images = ImageRecords(db, stores, settings, notifier, image_quotas)
-        self.data = DataManager(db, stores, settings, notifier, image_quotas)
+        self.data = DataManager(db, stores, settings, notifier, image_quotas, ownership)
         self.members = MemberManager(db, notifier)
-        self.staging = StagingManager(db, stores, image_quotas, self.data)
-        self.imports = ImportManager(db, stores, settings, notifier, image_quotas, self.data)
+        self.staging = StagingManager(db, stores, image_quotas, self.data, ownership)
+        self.imports = ImportManager(
+            db, stores, settings, notifier, image_quotas, self.data, ownership
+        )
         self.locations = LocationManager(db, stores, notifier)
 
     def recover(self) -> None:
-        """Once per start, before serving: interrupted uploads, stages and imports."""
-        self.data.recover()
-        self.imports.recover()
+        """At start: the uploads and stages of processes that are gone go back to queued and
+        their partial data goes away; on a full start (nobody else alive) also the imports
+        that no agent can resume (`ImportManager.recover`)."""
+        self.reap()
+        if not self.ownership.others_alive():
+            self.imports.recover()
+
+    def reap(self) -> int:
+        """Put back the uploads and stages of processes that are gone (the API's sweep)."""
+        handlers = {UPLOAD: self.data.put_back, STAGE: self.staging.put_back}
+        return self.ownership.reap(handlers, self.data.discard_partial)
+
+    def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
+        """What the image agent runs: imports, queued or left by a dead agent."""
+        return {IMPORT: self.imports.run_work}
 
     @property
     def store(self) -> ImageStore:

@@ -4,6 +4,9 @@ An upload moves the image queued -> saving (atomically, so two uploads cannot ra
 the body into a store writer while computing size, md5 and the configured secure hash, then
 commits the data and marks the image active. Any failure before that, including the client
 going away mid-body, aborts the write (no partial data) and puts the image back to queued.
+The upload is work owned by this process (`common.ownership`, kind `image.upload`): if the
+process dies, whoever reaps it puts the image back to queued (`put_back`) and removes the
+partial data that carries this process's owner id.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import update
 
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
+from onestack.common.ownership import Ownership, Work, WorkInProgress, work_id
 from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, StoreWriter
@@ -25,6 +29,8 @@ from onestack.image.manager.quota import MIB, ImageQuotas
 from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image, ImageLocation
 from onestack.settings import ImageSettings
+
+UPLOAD = "image.upload"
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,14 @@ class DataManager:
         settings: ImageSettings,
         notifier: Notifier,
         quotas: ImageQuotas,
+        ownership: Ownership,
     ) -> None:
         self.db = db
         self.quotas = quotas
         self.stores = stores
         self.settings = settings
         self.notifier = notifier
+        self.ownership = ownership
 
     async def upload(
         self,
@@ -72,7 +80,7 @@ class DataManager:
             raise errors.UnknownStore(store_id)
         image = self._start_saving(caller, image_id, expected_bytes)
         notify(self.notifier, caller, "prepare", image, backend=store_id)
-        writer = store.writer(image_id)
+        writer = store.writer(image_id, self.ownership.owner_id)
         try:
             if expected_bytes is None:
                 body = self._within_quota(body, image.owner)
@@ -123,12 +131,20 @@ class DataManager:
                 continue
         raise errors.ImageNotFound(image.image_id)
 
-    def recover(self) -> None:
-        """At start: uploads a crash interrupted go back to queued, partial data goes away."""
-        for store in self.stores.all():
-            store.discard_partial()
+    def put_back(self, work: Work) -> None:
+        """An upload whose process died: the image goes back to queued (its partial data goes
+        with its owner, `discard_partial`)."""
         with self.db.transaction() as session:
-            session.execute(update(Image).where(Image.status == "saving").values(status="queued"))
+            session.execute(
+                update(Image)
+                .where(Image.image_id == work.resource_id, Image.status == "saving")
+                .values(status="queued", updated_at=now())
+            )
+
+    def discard_partial(self, owner_id: str) -> None:
+        """The partial data of a process that is gone, in every store."""
+        for store in self.stores.all():
+            store.discard_partial(owner_id)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -150,6 +166,10 @@ class DataManager:
             ).rowcount
             if moved != 1:
                 raise errors.InvalidImageStatusTransition(image.status, "saving")
+            try:
+                self.ownership.claim(session, UPLOAD, image_id)
+            except WorkInProgress as exc:
+                raise errors.InvalidImageStatusTransition(image.status, "saving") from exc
             return image
 
     async def _within_quota(
@@ -194,6 +214,7 @@ class DataManager:
                 .where(Image.image_id == image_id, Image.status == "saving")
                 .values(status="queued", updated_at=now())
             )
+            self.ownership.release(work_id(UPLOAD, image_id), session)
 
     def _activate(
         self,
@@ -206,6 +227,7 @@ class DataManager:
         secure: str,
     ) -> Image:
         with self.db.transaction() as session:
+            self.ownership.release(work_id(UPLOAD, image_id), session)
             image = session.get(Image, image_id)
             if image is None or image.status != "saving":
                 gone = True

@@ -4,8 +4,9 @@ its api_image_import tasks.
 `start()` checks the request against the image, claims quota, records a task, takes the
 image's import lock (`os_glance_import_task`), lists the target stores in
 `os_glance_importing_to_stores` and, for glance-direct, moves the image uploading ->
-importing, all in one transaction; the caller gets 202 while `run()` copies the data on
-the event loop (file I/O in worker threads):
+importing, all in one transaction that also queues the work for the image agent
+(`common.agent`, kind `image.import`); the caller gets 202 while an agent's `run()` copies the
+data (file I/O in worker threads):
 
 - glance-direct: the staged data, hashed on the way, into every target store at once; the
   image goes active with its size and hashes, the staged data goes away.
@@ -15,7 +16,10 @@ A store that fails moves to `os_glance_failed_import`. With all_stores_must_succ
 default) any failure fails the task and removes what was written (the image goes back to
 queued for glance-direct); otherwise the task succeeds when at least one store did. Every
 end clears the lock and the importing list and gives the task its status, result, message
-and expiry. `recover()` fails tasks a restart interrupted.
+and expiry. The agent persists the steps (`copying`, then `committed` with what was written);
+an agent that died is replaced by another that resumes the task from its last step, and a
+task interrupted `MAX_ATTEMPTS` times fails with a message saying so. `recover()`, on a full
+start, fails tasks that no agent can resume (they have no work row).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -34,7 +38,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.common.bus import Notifier
+from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.ownership import Ownership, Work, WorkRow, work_id
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound
 from onestack.image.manager.base import Caller, get_visible, notify, now
@@ -54,6 +60,12 @@ FAILED = "os_glance_failed_import"
 # How long a finished task stays listed (Glance's task_time_to_live, 48 h).
 TASK_TTL = timedelta(hours=48)
 RUNNING = ("pending", "processing")
+IMPORT = "image.import"
+# An import whose agent died this many times is failed rather than tried again: the data
+# itself may be what kills the agent.
+MAX_ATTEMPTS = 3
+# What a caller's context keeps in the work row, to name the initiator of notifications.
+CALLER_FIELDS = ("user_id", "user_domain_id", "project_id", "project_domain_id", "request_id")
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class ImportManager:
         notifier: Notifier,
         quotas: ImageQuotas,
         data: DataManager,
+        ownership: Ownership,
     ) -> None:
         self.db = db
         self.stores = stores
@@ -84,8 +97,9 @@ class ImportManager:
         self.notifier = notifier
         self.quotas = quotas
         self.data = data
-        # Strong references: the event loop keeps only weak ones to running tasks.
-        self._running: set[asyncio.Task[None]] = set()
+        self.ownership = ownership
+        # Tells the agents that work is queued (a cast on the bus); they also poll for it.
+        self.wake_agent: Callable[[], None] = lambda: None
 
     # -- the request ---------------------------------------------------------------------
 
@@ -112,13 +126,19 @@ class ImportManager:
             if wanted.method == "glance-direct":
                 image.status = "importing"
             image.updated_at = now()
+            self.ownership.enqueue(session, IMPORT, task.task_id, {"caller": _caller(caller)})
+        self.wake_agent()
         return task.task_id
 
-    def spawn(self, task_id: str, caller: Caller | None = None) -> None:
-        """Run the task in the background on the running event loop."""
-        running = asyncio.get_running_loop().create_task(self.run(task_id, caller))
-        self._running.add(running)
-        running.add_done_callback(self._running.discard)
+    def run_work(self, work: Work) -> None:
+        """The agent's handler: run (or resume) the task of an `image.import` work row."""
+        task_id = work.resource_id
+        caller = _caller_from(work.detail.get("caller"))
+        if work.attempts > MAX_ATTEMPTS:
+            message = f"The import was interrupted {MAX_ATTEMPTS} times; it was not retried."
+            self._finish_failed(task_id, message, [], {})
+            return
+        asyncio.run(self.run(task_id, caller, work))
 
     def tasks(self, caller: Caller, image_id: str) -> list[ImageTask]:
         """The import tasks of an image the caller can see, oldest first."""
@@ -192,32 +212,40 @@ class ImportManager:
 
     # -- the background work -------------------------------------------------------------
 
-    async def run(self, task_id: str, caller: Caller | None = None) -> None:
+    async def run(
+        self, task_id: str, caller: Caller | None = None, work: Work | None = None
+    ) -> None:
         """Carry out the task to success or failure; never leaves it processing.
 
-        `caller` (who asked for the import) is the initiator of its notifications."""
+        `caller` (who asked for the import) is the initiator of its notifications; `work`,
+        when an agent runs it, is where its steps are persisted (and resumed from)."""
         try:
-            await self._run(task_id, caller)
+            await self._run(task_id, caller, work)
         except Exception as exc:  # a bug must still end the task visibly
             log.exception("image import task failed", extra={"task_id": task_id})
             self._finish_failed(task_id, f"Error: {type(exc).__name__}: {exc}", [], {})
 
-    async def _run(self, task_id: str, caller: Caller | None) -> None:
-        job = self._begin(task_id, caller)
+    async def _run(self, task_id: str, caller: Caller | None, work: Work | None) -> None:
+        job = self._begin(task_id, caller, resuming=work is not None and work.attempts > 1)
         if job is None:
             return
+        if work is not None and self._resume_committed(job, work):
+            return
+        self._step(job, "copying")
         for store_id in job.targets:
             lists = _import_lists(job.image)
             notify(self.notifier, job.caller, "prepare", job.image, backend=store_id, **lists)
         tee = TeeWriter({}, job.must_succeed)
         try:
+            owner_id = self.ownership.owner_id
             for store_id in job.targets:
-                tee.add(store_id, self.stores[store_id].writer(job.image_id))
+                tee.add(store_id, self.stores[store_id].writer(job.image_id, owner_id))
             source = self._source(job)
             size, md5, secure = await self.data._stream(aiter_chunks(source), tee)
             if job.method == "copy-image" and job.image.checksum not in (None, md5):
                 raise ImportFailed("The copied data does not match the image's checksum.")
             committed = await anyio.to_thread.run_sync(tee.commit_all)
+            self._step(job, "committed", committed, size=size, md5=md5, secure=secure)
         except (ImportFailed, errors.ImageTooLarge, OSError, DataNotFound) as exc:
             tee.abort()
             message = str(exc) or type(exc).__name__
@@ -233,10 +261,30 @@ class ImportManager:
             return
         self._finish(job, committed, failed, size, md5, secure)
 
-    def _begin(self, task_id: str, caller: Caller | None) -> _Job | None:
+    def _step(
+        self, job: _Job, step: str, committed: dict[str, str] | None = None, **more: Any
+    ) -> None:
+        """Persist the step the task reached (a resumed task starts from it)."""
+        detail = {"caller": _caller(job.caller), "committed": committed or {}, **more}
+        self.ownership.step(work_id(IMPORT, job.task_id), step, detail)
+
+    def _resume_committed(self, job: _Job, work: Work) -> bool:
+        """A task whose data was written before its agent died: finish it from the record."""
+        committed: dict[str, str] = work.detail.get("committed") or {}
+        if work.step != "committed" or not committed:
+            return False
+        if not all(self.stores[s].exists(loc) for s, loc in committed.items()):
+            return False
+        failed = [s for s in job.targets if s not in committed]
+        detail = work.detail
+        self._finish(job, committed, failed, detail["size"], detail["md5"], detail["secure"])
+        return True
+
+    def _begin(self, task_id: str, caller: Caller | None, resuming: bool = False) -> _Job | None:
+        startable = RUNNING if resuming else ("pending",)
         with self.db.transaction() as session:
             task = session.get(ImageTask, task_id)
-            if task is None or task.status != "pending":
+            if task is None or task.status not in startable:
                 return None
             task.status = "processing"
             task.updated_at = now()
@@ -359,13 +407,19 @@ class ImportManager:
     # -- restarts ------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """At start: tasks a restart interrupted fail; their images get their locks back and
-        return to uploading (staged data still there) or queued; stages a crash cut short
-        go back to queued; staged data no image refers to goes away. Partial writes are
-        already gone (`DataManager.recover`)."""
+        """On a full start (no other process alive): tasks no agent can resume (no work row)
+        fail; their images get their locks back and return to uploading (staged data still
+        there) or queued; stages a crash cut short go back to queued; staged data no image
+        refers to goes away. Work of dead owners was put back before (`ImageManager.recover`);
+        queued imports wait for an agent."""
         message = "The import was interrupted by a restart of the image service."
         with self.db.transaction() as session:
-            for task in session.scalars(select(ImageTask).where(ImageTask.status.in_(RUNNING))):
+            queued = select(WorkRow.resource_id).where(WorkRow.kind == IMPORT)
+            resumable = set(session.scalars(queued))
+            running = select(ImageTask).where(ImageTask.status.in_(RUNNING))
+            for task in session.scalars(running):
+                if task.task_id in resumable:
+                    continue
                 task.status = "failure"
                 task.message = message
                 task.updated_at = now()
@@ -377,6 +431,8 @@ class ImportManager:
                 )
             )
             for image in images:
+                if _property(image, LOCK) in resumable:
+                    continue
                 if _property(image, LOCK):
                     _end_import(image, _stores_in(image, IMPORTING), _stores_in(image, IMPORTING))
                 if image.status in ("uploading", "importing"):
@@ -404,6 +460,17 @@ class _Job:
     targets: list[str]
     must_succeed: bool
     caller: Caller | None
+
+
+def _caller(caller: Caller | None) -> dict[str, Any] | None:
+    """What the work row keeps of the caller (JSON)."""
+    if caller is None:
+        return None
+    return {name: getattr(caller.ctx, name) for name in CALLER_FIELDS}
+
+
+def _caller_from(kept: dict[str, Any] | None) -> Caller | None:
+    return Caller(RequestContext(**kept)) if kept else None
 
 
 def _check_status(image: Image, method: str) -> None:

@@ -3,7 +3,8 @@
 The image moves queued -> uploading atomically; the body streams into the staging store
 (hashed on the way, as uploads are, though only its size is kept); on any failure the staged
 data goes away and the image is queued again. `image_stage_total` is claimed against the
-Content-Length before anything is written and checked again once the size is known.
+Content-Length before anything is written and checked again once the size is known. A stage
+is work owned by this process (`image.stage`); a dead owner's goes back to queued (`put_back`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import update
 
 from onestack.common.db import Database
 from onestack.common.errors import OneStackError
+from onestack.common.ownership import Ownership, Work, WorkInProgress, work_id
 from onestack.image import errors
 from onestack.image.manager.base import Caller, get_visible, now
 from onestack.image.manager.data import DataManager
@@ -22,15 +24,23 @@ from onestack.image.manager.quota import ImageQuotas
 from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image
 
+STAGE = "image.stage"
+
 
 class StagingManager:
     def __init__(
-        self, db: Database, stores: StoreSet, quotas: ImageQuotas, data: DataManager
+        self,
+        db: Database,
+        stores: StoreSet,
+        quotas: ImageQuotas,
+        data: DataManager,
+        ownership: Ownership,
     ) -> None:
         self.db = db
         self.stores = stores
         self.quotas = quotas
         self.data = data
+        self.ownership = ownership
 
     async def stage(
         self,
@@ -45,7 +55,7 @@ class StagingManager:
         `declared_size` (X-OpenStack-Image-Size) must match what arrives (400 otherwise).
         """
         owner = self._start_staging(caller, image_id, expected_bytes)
-        writer = self.stores.staging.writer(image_id)
+        writer = self.stores.staging.writer(image_id, self.ownership.owner_id)
         try:
             size, _, _ = await self.data._stream(body, writer)
             if declared_size is not None and size != declared_size:
@@ -78,10 +88,15 @@ class StagingManager:
             ).rowcount
             if moved != 1:
                 raise errors.InvalidImageStatusTransition(image.status, "uploading")
+            try:
+                self.ownership.claim(session, STAGE, image_id)
+            except WorkInProgress as exc:
+                raise errors.InvalidImageStatusTransition(image.status, "uploading") from exc
             return image.owner
 
     def _staged(self, image_id: str, location: str, size: int) -> None:
         with self.db.transaction() as session:
+            self.ownership.release(work_id(STAGE, image_id), session)
             image = session.get(Image, image_id)
             if image is not None and image.status == "uploading":
                 image.stage_location = location
@@ -95,6 +110,7 @@ class StagingManager:
     def _unstage(self, image_id: str, location: str | None) -> None:
         """Back to queued without staged data (after a failed or refused stage)."""
         with self.db.transaction() as session:
+            self.ownership.release(work_id(STAGE, image_id), session)
             session.execute(
                 update(Image)
                 .where(Image.image_id == image_id, Image.status == "uploading")
@@ -102,3 +118,16 @@ class StagingManager:
             )
         if location is not None:
             self.stores.staging.delete(location)
+
+    def put_back(self, work: Work) -> None:
+        """A stage whose process died before the data was staged: back to queued."""
+        with self.db.transaction() as session:
+            session.execute(
+                update(Image)
+                .where(
+                    Image.image_id == work.resource_id,
+                    Image.status == "uploading",
+                    Image.stage_location.is_(None),
+                )
+                .values(status="queued", size=None, updated_at=now())
+            )
