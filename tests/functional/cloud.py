@@ -39,6 +39,8 @@ class CloudProcess:
     env: dict[str, str] = field(default_factory=dict)
     # `onestack up --bus-url`: notifications and RPC over AMQP instead of in-process.
     bus_url: str | None = None
+    # What runs the cloud: `onestack up`, or `onestack serve api` beside another process.
+    command: tuple[str, ...] = ("up",)
 
     @property
     def url(self) -> str:
@@ -73,7 +75,7 @@ class CloudProcess:
     def start(self) -> None:
         self.log = (self.state_dir.parent / "onestack.log").open("a")
         self.process = subprocess.Popen(
-            [*self.args("up"), "--port", str(self.port), *self.bus_args()],
+            [*self.args(*self.command), "--port", str(self.port), *self.bus_args()],
             env={
                 **os.environ,
                 # Building the guest images takes a while; only their own test turns it on.
