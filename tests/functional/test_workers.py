@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import time
 import uuid
 from collections import Counter
@@ -36,6 +37,17 @@ def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def workers_of(cloud: CloudProcess) -> set[int]:
+    """The supervisor's API workers (its other children are agents)."""
+    return children_of(cloud) - agents_of(cloud)
+
+
+def agents_of(cloud: CloudProcess) -> set[int]:
+    """The pids of the agents `onestack status` lists."""
+    listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
+    return {int(pid) for pid in re.findall(r"^\s+agent \S+\s+pid (\d+)", listed.stdout, re.M)}
+
+
+def children_of(cloud: CloudProcess) -> set[int]:
     assert cloud.process is not None
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -74,6 +86,11 @@ def validate_until_every_worker_answered(
 
 def test_the_cloud_runs_the_requested_number_of_workers(cloud: CloudProcess) -> None:
     assert len(workers_of(cloud)) == WORKERS
+
+
+def test_the_cloud_runs_one_image_agent_beside_the_workers(cloud: CloudProcess) -> None:
+    agents = agents_of(cloud)
+    assert len(agents) == 1 and agents <= children_of(cloud)
 
 
 def test_a_revocation_through_one_worker_holds_on_every_worker(cloud: CloudProcess) -> None:
