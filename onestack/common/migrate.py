@@ -1,10 +1,11 @@
-"""Schema migrations: one Alembic environment, one version branch per service.
+"""Schema migrations: one Alembic environment, one version branch per service (and `common`).
 
 Each service keeps its revisions in `onestack/<service>/migrations/versions` under its own
-branch label, so services evolve their tables independently; `upgrade()` takes every branch
-to its head. A database already at every head is recognised without Alembic (importing and
-running it costs more than the rest of a restart), by reading the revision ids from the
-version files and comparing them with the `alembic_version` table.
+branch label (the shared tables of `common/ownership.py` in `common/migrations/versions`),
+so services evolve their tables independently; `upgrade()` takes every branch to its head. A
+database already at every head is recognised without Alembic (importing and running it costs
+more than the rest of a restart), by reading the revision ids from the version files and
+comparing them with the `alembic_version` table.
 """
 
 from __future__ import annotations
