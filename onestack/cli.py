@@ -206,6 +206,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _agents(settings: Settings) -> list[tuple[str, int, str]]:
     """The agents that are alive: their kind, pid and host."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from onestack.common.agent import AGENT_KIND
     from onestack.common.db import Database
     from onestack.common.ownership import Ownership
@@ -213,6 +215,9 @@ def _agents(settings: Settings) -> list[tuple[str, int, str]]:
     db = Database(settings.sqlalchemy_url)
     try:
         owners = Ownership(db, "status").live_owners()
+    except SQLAlchemyError as exc:  # the services' answers above already tell what is down
+        print(f"  agents unknown: the database does not answer ({type(exc).__name__})")
+        return []
     finally:
         db.dispose()
     return [

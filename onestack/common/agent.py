@@ -62,7 +62,8 @@ class Agent:
         self._stopping = threading.Event()
         self._loop = threading.Thread(target=self._run_loop, name=f"agent-{name}", daemon=True)
         self._server: RpcServerHandle | None = None
-        self._busy = 0
+        self._busy = 0  # pieces of work running; changed under _count
+        self._count = threading.Lock()
 
     def start(self, rpc: Rpc | None = None) -> None:
         """Register, serve `wake` on the agent's topic (when a bus is given), start taking."""
@@ -108,7 +109,8 @@ class Agent:
         if work is None:
             self._free.release()
             return False
-        self._busy += 1
+        with self._count:
+            self._busy += 1
         self._pool.submit(self._run, work)
         return True
 
@@ -120,6 +122,7 @@ class Agent:
             log.exception("agent %s: %s failed", self.name, work.work_id)
         finally:
             self.ownership.release(work.work_id)
-            self._busy -= 1
+            with self._count:
+                self._busy -= 1
             self._free.release()
             self._wake.set()
