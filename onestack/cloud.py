@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -35,7 +36,7 @@ from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.ownership import Heartbeat, Ownership
 from onestack.common.quota import Quotas
-from onestack.common.rpc import LocalRpc, Rpc
+from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
 from onestack.common.server import CoalescingHttpToolsProtocol
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
@@ -58,6 +59,7 @@ from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
+log = logging.getLogger("onestack.cloud")
 
 
 @dataclass
@@ -132,7 +134,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
-        image.imports.wake_agent = lambda: rpc.cast(IMAGE_AGENT, "wake")
+        image.imports.wake_agent = waker(rpc, IMAGE_AGENT)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
@@ -143,6 +145,18 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     app = with_cors(root_app(mounts, metrics), settings.cors)
     services = service_urls(settings)
     return Cloud(app, db, services, bus=bus, rpc=rpc, heartbeat=heartbeat, agent=agent)
+
+
+def waker(rpc: Rpc, agent: str) -> Callable[[], None]:
+    """Casts `wake` to `agent`; a bus that is away only delays the work to the agent's poll."""
+
+    def wake() -> None:
+        try:
+            rpc.cast(agent, "wake")
+        except BusUnavailable:
+            log.warning("could not wake the %s agent: the bus is not reachable", agent)
+
+    return wake
 
 
 def own_work(image: ImageManager) -> Heartbeat:

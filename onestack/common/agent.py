@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from onestack.common.ownership import Ownership, Work
-from onestack.common.rpc import Rpc, RpcServerHandle
+from onestack.common.rpc import BusUnavailable, Rpc, RpcServerHandle
 
 log = logging.getLogger("onestack.agent")
 
@@ -69,7 +69,10 @@ class Agent:
         """Register, serve `wake` on the agent's topic (when a bus is given), start taking."""
         self.ownership.register()
         if rpc is not None:
-            self._server = rpc.serve(self.name, Endpoints(self.wake))
+            try:
+                self._server = rpc.serve(self.name, Endpoints(self.wake))
+            except BusUnavailable:  # the queue is in the database: polling finds the work
+                log.warning("agent %s polls for work: the bus is not reachable", self.name)
         self._loop.start()
 
     def wake(self) -> None:
