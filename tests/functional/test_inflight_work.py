@@ -3,7 +3,8 @@
 Real processes and real signals: a second `onestack serve api` starting during an upload leaves
 it alone; `kill -9` of the worker streaming an upload puts the image back to queued (no partial
 data) without a restart; `kill -9` of the worker that accepted an import, or of the image agent
-while it runs it, and the import still finishes. Every wait polls observable state.
+while it runs it, and the import still finishes. Over AMQP the API wakes the agent process with
+a cast. Every wait polls observable state.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ import hashlib
 import os
 import re
 import signal
+import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import kombu
 import pytest
 
 from onestack.workers import MIN_WORKER_LIFE_S
 from tests.functional.cloud import CloudProcess
 from tests.functional.image_api import ImageClient, wait_for
+from tests.functional.test_amqp_bus import AMQP_URL
 
 HELD_BYTES = 1 << 20
 IMPORT_BYTES = 96 << 20
@@ -59,8 +64,6 @@ def children(cloud: CloudProcess) -> set[int]:
 
 def agents(cloud: CloudProcess) -> dict[int, str]:
     """The agents `onestack status` lists: pid -> host."""
-    import subprocess
-
     listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
     pattern = re.compile(r"^\s+agent image\s+pid (\d+)\s+host (\S+)$", re.M)
     return {int(pid): host for pid, host in pattern.findall(listed.stdout)}
@@ -252,3 +255,30 @@ def test_an_import_finishes_after_kill_of_the_agent_running_it(cloud: CloudProce
     assert (image["status"], image["size"]) == ("active", len(data))
     assert image["checksum"] == hashlib.md5(data).hexdigest()
     wait_for(lambda: bool(agents(cloud)) and agent not in agents(cloud), "a new agent listed")
+
+
+def test_over_amqp_the_api_wakes_the_agent_process_with_a_cast(tmp_path: Path) -> None:
+    try:
+        with kombu.Connection(AMQP_URL, connect_timeout=3) as broker:
+            broker.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.skip(f"no RabbitMQ answers at {AMQP_URL}: {exc}")
+    env = {
+        "ONESTACK_WORKERS": "2",
+        "ONESTACK_AGENT__POLL_S": "600",  # only the cast can start the import in time
+        "ONESTACK_BUS__RPC_EXCHANGE": f"onestack-test-{uuid.uuid4().hex[:8]}",
+    }
+    cloud = CloudProcess(state_dir=tmp_path / "state", env=env, bus_url=AMQP_URL)
+    cloud.start()
+    try:
+        client = ImageClient(cloud)
+        wait_for(lambda: bool(agents(cloud)), "the agent listed")
+        image_id = staged_for_import(client, b"over the bus")
+        body = {"method": {"name": "glance-direct"}}
+        assert client.request("POST", f"images/{image_id}/import", json=body).status_code == 202
+
+        wait_for(lambda: import_task(client, image_id).get("status") == "success", "the import")
+        assert client.show(image_id)["size"] == len(b"over the bus")
+    finally:
+        cloud.stop()
+    assert cloud.server_errors() == []
