@@ -6,6 +6,7 @@ back and is importable again; a stage a crash cut short leaves the image queued.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -243,3 +244,33 @@ def test_staged_data_nothing_refers_to_goes_away(manager: ImageManager) -> None:
     assert image.status == "uploading"
     assert image.stage_location is not None
     assert manager.stores.staging.exists(image.stage_location)
+
+
+def test_an_import_whose_agent_died_after_writing_is_finished_without_copying_again(
+    manager: ImageManager,
+) -> None:
+    image_id = _staged(manager)
+    manager.imports.start(CALLER, image_id, GLANCE_DIRECT)
+    dead = _dead_owner(manager.data.db)
+    taken = dead.take(manager.agent_handlers())
+    assert taken is not None
+    writer = manager.stores["fast"].writer(image_id)  # what it wrote before it died
+    writer.write(b"staged")
+    location = writer.commit()
+    written = {
+        "committed": {"fast": location},
+        "size": 6,
+        "md5": hashlib.md5(b"staged").hexdigest(),
+        "secure": hashlib.sha512(b"staged").hexdigest(),
+    }
+    assert dead.step(taken.work_id, "committed", written)
+    manager.stores.staging.delete(manager.images.get(CALLER, image_id).stage_location or "")
+
+    resumed = _run_agent(manager)  # the staged data is gone: only the record can finish it
+
+    assert resumed is not None and resumed.step == "committed"
+    (task,) = manager.imports.tasks(CALLER, image_id)
+    assert task.status == "success"
+    image = manager.images.get(CALLER, image_id)
+    assert (image.status, image.size, image.checksum) == ("active", 6, written["md5"])
+    assert [row.location for row in image.locations] == [location]
