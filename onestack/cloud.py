@@ -73,16 +73,26 @@ class Cloud:
     agent: Agent | None = None
 
     def close(self) -> None:
-        """Stop taking work, then close the bus and the database."""
-        for runner in (self.agent, self.heartbeat):
-            if runner is not None:
-                runner.stop()
-        if self.heartbeat is not None:
-            self.heartbeat.ownership.retire()
-        for part in (self.rpc, self.bus):
-            if part is not None:
-                part.close()
-        self.db.dispose()
+        shut_down(self.db, self.bus, self.rpc, self.heartbeat, self.agent)
+
+
+def shut_down(
+    db: Database,
+    bus: Bus | None,
+    rpc: Rpc | None,
+    heartbeat: Heartbeat | None,
+    agent: Agent | None,
+) -> None:
+    """Stop taking work and retire as an owner, then close the bus and the database."""
+    for runner in (agent, heartbeat):
+        if runner is not None:
+            runner.stop()
+    if heartbeat is not None:
+        heartbeat.ownership.retire()
+    for part in (rpc, bus):
+        if part is not None:
+            part.close()
+    db.dispose()
 
 
 def setup(settings: Settings) -> BootstrapResult:
@@ -189,13 +199,15 @@ def serve_agent(settings: Settings) -> None:
     db = Database(settings.sqlalchemy_url)
     bus = make_bus(settings)
     rpc = make_rpc(settings) if settings.bus.url is not None else None
+    # The owner of the agent's partial files; the agent itself is owner `agent:image`.
     ownership = Ownership(db, "agent-data", settings.agent.lease_s)
     image = image_manager(settings, db, Notifier(bus, "image"), ownership=ownership)
-    cloud = Cloud(app=None, db=db, services={}, bus=bus, rpc=rpc)  # type: ignore[arg-type]
-    cloud.heartbeat = own_work(image)
-    cloud.agent = start_agent(settings, image, rpc)
-    workers.wait_for_stop_signal()
-    cloud.close()
+    heartbeat = own_work(image)
+    agent = start_agent(settings, image, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        shut_down(db, bus, rpc, heartbeat, agent)
 
 
 def managers(
