@@ -274,3 +274,21 @@ def test_an_import_whose_agent_died_after_writing_is_finished_without_copying_ag
     image = manager.images.get(CALLER, image_id)
     assert (image.status, image.size, image.checksum) == ("active", 6, written["md5"])
     assert [row.location for row in image.locations] == [location]
+
+
+def test_a_stage_whose_process_died_goes_back_to_queued_while_a_live_one_stays(
+    manager: ImageManager,
+) -> None:
+    lost = manager.images.create(CALLER, {"disk_format": "raw", "container_format": "bare"})
+    running = manager.images.create(CALLER, {"disk_format": "raw", "container_format": "bare"})
+    manager.staging._start_staging(CALLER, running.image_id, None)  # this live process
+    dead = _dead_owner(manager.data.db)
+    gone = ImageManager(
+        manager.data.db, manager.stores, ImageSettings(), Notifier(LocalBus(), "image"), None, dead
+    )
+    gone.staging._start_staging(CALLER, lost.image_id, None)  # then its process died
+
+    assert manager.reap() == 1
+
+    assert manager.images.get(CALLER, lost.image_id).status == "queued"
+    assert manager.images.get(CALLER, running.image_id).status == "uploading"
