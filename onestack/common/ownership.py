@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, delete, select, update
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from onestack.common.db import Database
@@ -43,6 +44,9 @@ class OwnerRow(Base):
     kind: Mapped[str] = mapped_column(String(30))
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
+    # When the process started (clock ticks since boot, Linux): a pid reused by another
+    # process is then not mistaken for the owner.
+    pid_start: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     lease_until: Mapped[datetime] = mapped_column(DateTime)
 
@@ -95,7 +99,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def pid_running(pid: int) -> bool:
+def process_start(pid: int) -> int | None:
+    """When process `pid` started (ticks since boot), or None when it is not running (a
+    zombie is not) or there is no /proc to say."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
+def pid_running(pid: int, started: int | None = None) -> bool:
+    """Whether `pid` runs (and is the process that started at `started`, when known)."""
+    if Path("/proc/self/stat").exists():
+        found = process_start(pid)
+        return found is not None and (started is None or found == started)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -154,6 +172,7 @@ class Ownership:
             kind=self.kind,
             host=self.host,
             pid=self.pid,
+            pid_start=process_start(self.pid),
             started_at=moment,
             lease_until=self._lease_end(),
         )
@@ -281,7 +300,7 @@ class Ownership:
         # On this host the pid says it at once (a process that is busy but alive keeps its
         # work, whatever its heartbeat); another host's owner is alive while its lease runs.
         if row.host == self.host:
-            return pid_running(row.pid)
+            return pid_running(row.pid, row.pid_start)
         return row.lease_until >= utcnow()
 
     def gone_owners(self, session: Session) -> list[str]:

@@ -114,6 +114,15 @@ def test_an_owner_on_another_host_is_alive_while_its_lease_runs(db: Database) ->
     claim(Ownership(db, "api"))
 
 
+def test_a_reused_pid_is_not_mistaken_for_the_owner(db: Database) -> None:
+    owner = Ownership(db, "api")
+    claim(owner)
+    with db.transaction() as session:  # as if this pid now belonged to another process
+        session.execute(update(OwnerRow).values(pid_start=OwnerRow.pid_start - 1))
+
+    claim(Ownership(db, "api"))  # no WorkInProgress: the owner is gone
+
+
 def test_live_owners_lists_running_processes_only(db: Database) -> None:
     alive = Ownership(db, "agent:image")
     alive.register()

@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(30), nullable=False),
         sa.Column("host", sa.String(255), nullable=False),
         sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("pid_start", sa.BigInteger, nullable=True),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("lease_until", sa.DateTime, nullable=False),
     )
