@@ -208,6 +208,7 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Rotate both key repositories; running processes pick the new keys up by themselves."""
     from onestack.common.bus import LocalBus, Notifier
     from onestack.common.db import Database
+    from onestack.identity.manager.base import IdentityDeps
     from onestack.identity.manager.credentials import CredentialManager
 
     # A retired token key must outlive every token it signed: the token lifetime plus a margin.
@@ -222,7 +223,7 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     key_dir = settings.state_dir / keys.CREDENTIAL_KEYS
     notifier = Notifier(LocalBus(), "identity")
     db = Database(settings.sqlalchemy_url)
-    manager = CredentialManager(db, notifier, settings.identity, key_dir)
+    manager = CredentialManager(IdentityDeps(db, notifier, settings.identity), key_dir)
     count = manager.reencrypt_all()
     db.dispose()
     print(f"onestack: {count} credentials re-encrypted with key {credentials.primary}")
