@@ -51,7 +51,7 @@ from onestack.identity.tokens import TokenFormat
 from onestack.image.api import MOUNT_PATH as IMAGE_PATH
 from onestack.image.api import build_app as image_app
 from onestack.image.manager import ImageManager
-from onestack.image.manager.stores import build_stores
+from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
@@ -83,8 +83,9 @@ def _setup(settings: Settings) -> BootstrapResult:
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     passwords = prepare_passwords(settings.state_dir)  # on a first start, hashed meanwhile
     migrate.upgrade(settings.sqlalchemy_url)
-    if settings.image.store == "memory" and not settings.image.stores and settings.workers > 1:
-        raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
+    local = process_local(settings.image)
+    if local and settings.workers > 1:
+        raise SystemExit(f"The {local[0]} image store keeps data in one process: use --workers 1.")
     # Every worker must sign and decrypt with the same keys: create them before any fork.
     load_keys(settings.state_dir / TOKEN_KEYS)
     load_keys(settings.state_dir / CREDENTIAL_KEYS)

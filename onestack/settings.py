@@ -50,9 +50,12 @@ CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compr
 
 
 class StoreSettings(BaseModel):
-    """One named filesystem image store (`[image.stores.<name>]`, or just its directory)."""
+    """One named image store (`[image.stores.<name>]`, or just its directory)."""
 
-    dir: Path
+    # A name in `onestack.image.drivers.DRIVERS` ("filesystem", "memory").
+    driver: str = "filesystem"
+    # Where a store that keeps files keeps them (the filesystem store needs one).
+    dir: Path | None = None
     description: str = ""
 
 
@@ -62,12 +65,12 @@ IMPORT_METHODS = ("glance-direct", "copy-image")
 class ImageSettings(BaseModel):
     """The image service's own section (`[image]` in the TOML file)."""
 
-    # Which store keeps image data ("filesystem" or "memory") and, for the filesystem store,
-    # where; default <state_dir>/images. Used while `stores` is empty: one store, named
-    # "file" (or "memory").
-    store: Literal["filesystem", "memory"] = "filesystem"
+    # Which store driver keeps image data (a name in `image.drivers.DRIVERS`: "filesystem" or
+    # "memory") and, for the filesystem store, where; default <state_dir>/images. Used while
+    # `stores` is empty: one store, named "file" (or "memory").
+    store: str = "filesystem"
     store_dir: Path | None = None
-    # Several named filesystem stores (Glance's enabled_backends), e.g.
+    # Several named stores (Glance's enabled_backends), filesystem unless `driver` says, e.g.
     # `stores = {fast = "/srv/fast", cheap = {dir = "/srv/cheap", description = "HDD"}}`;
     # uploads and imports go to `default_store` (default: the first) unless told otherwise.
     stores: dict[str, StoreSettings] = {}
