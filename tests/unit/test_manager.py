@@ -15,7 +15,12 @@ from onestack.common.bus import LocalBus, Notifier
 from onestack.common.db import Database
 from onestack.common.errors import Conflict
 from onestack.common.manager import Deps, Manager
+from onestack.identity.models import Base as IdentityBase
+from onestack.image.models import Base as ImageBase
 from onestack.settings import Settings
+
+# Relationships no renderer reads, so they may load lazily (inside a manager's session only).
+NOT_RENDERED = {"Image.members"}  # kept so deleting an image deletes its members
 
 
 class Base(DeclarativeBase):
@@ -100,3 +105,16 @@ def test_every_identity_and_image_manager_is_on_the_common_base(tmp_path: Path) 
     assert {"tokens", "limits", "images", "imports"} <= {name for name, _ in built}
     assert [name for name, value in built if not isinstance(value, Manager)] == []
     db.dispose()
+
+
+@pytest.mark.parametrize("base", [IdentityBase, ImageBase], ids=["identity", "image"])
+def test_returned_rows_render_without_their_session(base: type[DeclarativeBase]) -> None:
+    """Managers return detached rows: whatever a renderer reads must be loaded with the row
+    (a lazy load after the session closed is a 500)."""
+    lazy = [
+        f"{mapper.class_.__name__}.{relation.key}"
+        for mapper in base.registry.mappers
+        for relation in mapper.relationships
+        if relation.lazy not in ("selectin", "joined", "immediate")
+    ]
+    assert sorted(set(lazy) - NOT_RENDERED) == []
