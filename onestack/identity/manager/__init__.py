@@ -1,7 +1,8 @@
 """Identity's logic and its only writes, one manager per kind of resource.
 
-`IdentityManager` holds them all over one database and one notifier; the API layer reaches
-each through it (`manager.projects.create(...)`) and never touches the tables itself.
+`IdentityManager` builds them all over one `IdentityDeps` (database, notifier, settings); the
+API layer reaches each through it (`manager.projects.create(...)`) and never touches the
+tables itself.
 """
 
 from __future__ import annotations

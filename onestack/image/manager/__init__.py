@@ -32,7 +32,8 @@ __all__ = [
 
 
 class ImageManager:
-    """The image managers over one database, its stores and one notifier."""
+    """The image managers, each built over one `ImageDeps` (database, notifier, settings,
+    stores, quotas): the image service's public Python interface."""
 
     def __init__(
         self,
