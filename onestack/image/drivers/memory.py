@@ -20,13 +20,13 @@ class MemoryStore(ImageStore):
     description = "Image data in this process's memory (lost on restart)."
     process_local = True
 
-    def __init__(self) -> None:
-        self._data: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> MemoryStore:
         return cls()  # nothing to configure; a directory, when given, is not used
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+        self._lock = threading.Lock()
 
     def writer(self, image_id: str) -> StoreWriter:
         return _MemoryWriter(self, image_id)

@@ -61,7 +61,7 @@ class StagingManager(ImageBase):
     def _start_staging(
         self, caller: Caller, image_id: str, expected_bytes: int | None
     ) -> str | None:
-        with self.writing() as session:
+        with self.db.transaction() as session:
             image = get_visible(session, caller, image_id)
             self.quotas.claim_stage(image.owner, expected_bytes)
             moved = session.execute(
@@ -74,7 +74,7 @@ class StagingManager(ImageBase):
             return image.owner
 
     def _staged(self, image_id: str, location: str, size: int) -> None:
-        with self.writing() as session:
+        with self.db.transaction() as session:
             image = session.get(Image, image_id)
             if image is not None and image.status == "uploading":
                 image.stage_location = location
@@ -87,7 +87,7 @@ class StagingManager(ImageBase):
 
     def _unstage(self, image_id: str, location: str | None) -> None:
         """Back to queued without staged data (after a failed or refused stage)."""
-        with self.writing() as session:
+        with self.db.transaction() as session:
             session.execute(
                 update(Image)
                 .where(Image.image_id == image_id, Image.status == "uploading")
