@@ -189,11 +189,14 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_policy_dump(settings: Settings, args: argparse.Namespace) -> int:
-    """The shipped defaults, verbatim; an operator copies what they change to the override."""
+    """The shipped defaults (the shared personas, then the service's rules), verbatim; an
+    operator copies what they change to the override."""
     import importlib
 
+    from onestack.common.policy import PERSONAS_FILE
+
     policy = importlib.import_module(f"onestack.{args.service}.policy")
-    text = policy.DEFAULT_POLICY_FILE.read_text()
+    text = PERSONAS_FILE.read_text() + "\n" + policy.DEFAULT_POLICY_FILE.read_text()
     output: Path | None = args.output
     if output is None:
         sys.stdout.write(text)

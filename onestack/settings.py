@@ -31,9 +31,12 @@ class IdentitySettings(BaseModel):
     region: str = "RegionOne"
     # An operator's policy overrides; default <state_dir>/policy.yaml when it exists.
     policy_file: Path | None = None
-    # The project whose admins are cloud admins (Keystone's admin_project_name).
-    admin_project_name: str = "admin"
-    admin_project_domain_id: str = "default"
+    # Keystone's default: the admin role on any project (or on the system) makes a cloud admin.
+    # Naming a project here (Keystone's [resource] admin_project_name) makes only that project's
+    # admins cloud admins; tokens then carry `is_admin_project`. Its domain is named, default
+    # "Default" (Keystone's admin_project_domain_name).
+    admin_project_name: str | None = None
+    admin_project_domain_name: str = "Default"
     password_min_length: int = Field(0, ge=0)
     # A regular expression every new password must match (Keystone's password_regex).
     password_regex: str | None = None

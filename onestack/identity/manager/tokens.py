@@ -90,8 +90,12 @@ class TokenView:
     project_domain: NamedRef | None = None
     domain: NamedRef | None = None
     roles: tuple[NamedRef, ...] = field(default_factory=tuple)
-    # Scoped to the admin project, whose admins administer the whole cloud.
+    # Whether policy treats the token's project as the admin project, whose admins administer
+    # the whole cloud: every project unless `admin_project_name` names one (Keystone's
+    # default, as oslo.context's). Never a domain or system token: those have their own rules.
     is_admin_project: bool = False
+    # The body shows `is_admin_project` only when an admin project is configured, as Keystone.
+    shows_admin_project: bool = False
     password_expires_at: datetime | None = None
     application_credential: AppCredRef | None = None
 
@@ -406,8 +410,8 @@ class TokenManager(IdentityBase):
             return {
                 "project": NamedRef(project.project_id, project.name),
                 "project_domain": NamedRef(domain.domain_id, domain.name),
-                "is_admin_project": project.name == self.settings.admin_project_name
-                and domain.domain_id == self.settings.admin_project_domain_id,
+                "is_admin_project": self._is_admin_project(project.name, domain.name),
+                "shows_admin_project": self.settings.admin_project_name is not None,
             }
         if payload.scope == "domain":
             domain = session.get(Domain, payload.target_id)
@@ -415,6 +419,12 @@ class TokenManager(IdentityBase):
                 raise errors.InvalidToken("The token's domain is gone or disabled.")
             return {"domain": NamedRef(domain.domain_id, domain.name)}
         return {}
+
+    def _is_admin_project(self, project_name: str, domain_name: str) -> bool:
+        wanted = self.settings.admin_project_name
+        if wanted is None:
+            return True
+        return project_name == wanted and domain_name == self.settings.admin_project_domain_name
 
     # -- what a token may see -----------------------------------------------------------
 
