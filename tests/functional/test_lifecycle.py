@@ -7,6 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import yaml
+
 from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import admin_token, issue, project_scope, validate
 
@@ -92,3 +94,18 @@ def test_the_ended_guest_image_build_leaves_no_zombie(tmp_path: Path) -> None:
             time.sleep(0.05)
     finally:
         cloud.stop()
+
+
+def test_a_restart_keeps_the_clouds_a_user_added_to_clouds_yaml(cloud: CloudProcess) -> None:
+    written = yaml.safe_load(cloud.clouds_file.read_text())
+    mine = {"auth": {"auth_url": cloud.identity_url}, "auth_type": "v3applicationcredential"}
+    written["clouds"]["mine"] = mine
+    written["clouds"]["onestack"]["auth"]["password"] = "stale"
+    cloud.clouds_file.write_text(yaml.safe_dump(written))
+
+    cloud.restart()
+
+    rewritten = yaml.safe_load(cloud.clouds_file.read_text())
+    assert rewritten["clouds"]["mine"] == mine
+    assert rewritten["clouds"]["onestack"]["auth"]["password"] == cloud.password("admin")
+    assert cloud.openstack("token", "issue", "-f", "json")["id"]
