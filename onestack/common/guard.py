@@ -76,15 +76,14 @@ class GuardedHttpToolsProtocol(CoalescingHttpToolsProtocol):
 
     def _reading_body(self) -> bool:
         """Whether the server now waits for body bytes that only the client can send: not
-        while the app has not asked for them (100-continue, paused reading, a queued request)."""
+        while the app has not asked for them (100-continue, paused reading, a queued request).
+        After an early answer the rest of the body is still read (and dropped) until it ends."""
         cycle = self.cycle
-        return (
-            cycle is not None
-            and cycle.more_body
-            and not cycle.response_complete
-            and not cycle.waiting_for_100_continue
-            and not self.flow.read_paused
-        )
+        if cycle is None or not cycle.more_body:
+            return False
+        if cycle.response_complete:
+            return True
+        return not cycle.waiting_for_100_continue and not self.flow.read_paused
 
     def _time_out(self, phase: str, answer: bool) -> None:
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "-"

@@ -25,13 +25,20 @@ async def app(scope: dict, receive: Callable[[], Awaitable[dict]], send: Callabl
     await asyncio.sleep(3600)
 
 
+async def early_answer(scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable) -> None:
+    """An app that answers before reading the body (as a 401 would)."""
+    headers = [(b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 Scenario = Callable[[GuardedHttpToolsProtocol, RecordingTransport, float], Awaitable[None]]
 
 
-def run(scenario: Scenario) -> None:
+def run(scenario: Scenario, asgi_app: Callable = app) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        config = Config(app=app, http=GuardedHttpToolsProtocol, lifespan="off", log_config=None)
+        config = Config(asgi_app, http=GuardedHttpToolsProtocol, lifespan="off", log_config=None)
         protocol = GuardedHttpToolsProtocol(config, ServerState(), {}, _loop=loop)
         real = RecordingTransport()
         protocol.connection_made(real)
@@ -104,6 +111,22 @@ def test_a_body_the_server_stopped_reading_does_not_time_out() -> None:
         assert not closed(real)
 
     run(scenario)
+
+
+def test_a_body_that_stalls_after_an_early_answer_is_closed() -> None:
+    # Without a deadline here, a client could hold the connection with a body it never ends.
+    async def scenario(p: GuardedHttpToolsProtocol, real: RecordingTransport, t0: float) -> None:
+        p.data_received(UPLOAD_HEAD + b"x" * 10)
+        for _ in range(5):  # let the app answer
+            await asyncio.sleep(0)
+        assert written(real).startswith(b"HTTP/1.1 401 ")
+        p.data_received(b"x" * 10)
+        p.check_deadlines(t0 + 1, HEADER_S, BODY_S)
+        p.check_deadlines(t0 + BODY_S + 2, HEADER_S, BODY_S)
+        assert closed(real)
+        assert b"408" not in written(real)  # the answer was given: nothing more is sent
+
+    run(scenario, early_answer)
 
 
 def test_the_sweep_runs_a_few_times_per_timeout_within_bounds() -> None:
