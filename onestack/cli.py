@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -142,7 +143,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         ready()
         if settings.image.guest_images:
             # In its own process, so the API answers at once and a failed build harms nothing.
-            builder.append(subprocess.Popen(_self_command(settings, "images", "register")))
+            process = subprocess.Popen(_self_command(settings, "images", "register"))
+            # Reaped as soon as it ends, or it would stay a zombie until the cloud stops.
+            threading.Thread(target=process.wait, name="guest-images", daemon=True).start()
+            builder.append(process)
 
     status = cloud.run(settings, ready_then_images)
     for process in builder:

@@ -156,6 +156,20 @@ class CorsSettings(BaseModel):
     max_age_s: int = Field(3600, ge=0)
 
 
+class ServerSettings(BaseModel):
+    """The HTTP server's self-protection (`[server]`); each API process applies them alone."""
+
+    # A request's whole head (request line and headers) must arrive within this, counted from
+    # the connection's start or the next request's first byte; else 408 and the connection
+    # closes (a connection that sent nothing is just closed).
+    header_timeout_s: float = Field(30, gt=0)
+    # A request body may pause this long between chunks (not a total: a slow upload that keeps
+    # moving is never cut); else 408 and the connection closes.
+    body_idle_timeout_s: float = Field(60, gt=0)
+    # Open connections one API process serves; requests on any beyond are answered 503.
+    max_connections: int = Field(1000, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything `onestack` needs to know to run; units are in the names."""
 
@@ -175,6 +189,7 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(
