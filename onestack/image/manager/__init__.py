@@ -11,7 +11,7 @@ from onestack.common.db import Database
 from onestack.common.ownership import Ownership, Work
 from onestack.common.quota import Quotas
 from onestack.image.drivers import ImageStore
-from onestack.image.manager.base import Caller
+from onestack.image.manager.base import Caller, ImageDeps
 from onestack.image.manager.data import UPLOAD, DataManager, ImageData
 from onestack.image.manager.images import Change, ImageRecords
 from onestack.image.manager.imports import IMPORT, ImportManager, ImportRequest
@@ -35,7 +35,8 @@ __all__ = [
 
 
 class ImageManager:
-    """The image managers over one database, its stores and one notifier.
+    """The image managers, each built over one `ImageDeps` (database, notifier, settings,
+    stores, quotas, ownership): the image service's public Python interface.
 
     `ownership` is this process as the owner of the uploads, stages and imports it runs
     (a throwaway owner of kind "api" when not given)."""
@@ -52,15 +53,14 @@ class ImageManager:
         self.settings = settings
         self.stores = stores
         self.ownership = ownership = ownership or Ownership(db, "api")
-        image_quotas = self.quotas = ImageQuotas(db, quotas)
-        self.images = ImageRecords(db, stores, settings, notifier, image_quotas)
-        self.data = DataManager(db, stores, settings, notifier, image_quotas, ownership)
-        self.members = MemberManager(db, notifier)
-        self.staging = StagingManager(db, stores, image_quotas, self.data, ownership)
-        self.imports = ImportManager(
-            db, stores, settings, notifier, image_quotas, self.data, ownership
-        )
-        self.locations = LocationManager(db, stores, notifier)
+        self.quotas = ImageQuotas(db, quotas)
+        deps = ImageDeps(db, notifier, settings, stores, self.quotas, ownership)
+        self.images = ImageRecords(deps)
+        self.data = DataManager(deps)
+        self.members = MemberManager(deps)
+        self.staging = StagingManager(deps, self.data)
+        self.imports = ImportManager(deps, self.data)
+        self.locations = LocationManager(deps)
 
     def recover(self) -> None:
         """At start: the uploads and stages of processes that are gone go back to queued and

@@ -37,19 +37,14 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
-from onestack.common.ownership import Ownership, Work, WorkRow, work_id
+from onestack.common.ownership import Work, WorkRow, work_id
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound
-from onestack.image.manager.base import Caller, get_visible, notify, now
+from onestack.image.manager.base import Caller, ImageBase, ImageDeps, get_visible, notify, now
 from onestack.image.manager.data import DataManager
-from onestack.image.manager.quota import ImageQuotas
-from onestack.image.manager.stores import StoreSet
 from onestack.image.manager.tee import ImportFailed, TeeWriter, aiter_chunks
 from onestack.image.models import Image, ImageLocation, ImageProperty, ImageTask
-from onestack.settings import ImageSettings
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +75,10 @@ class ImportRequest:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-class ImportManager:
-    def __init__(
-        self,
-        db: Database,
-        stores: StoreSet,
-        settings: ImageSettings,
-        notifier: Notifier,
-        quotas: ImageQuotas,
-        data: DataManager,
-        ownership: Ownership,
-    ) -> None:
-        self.db = db
-        self.stores = stores
-        self.settings = settings
-        self.notifier = notifier
-        self.quotas = quotas
+class ImportManager(ImageBase):
+    def __init__(self, deps: ImageDeps, data: DataManager) -> None:
+        super().__init__(deps)
         self.data = data
-        self.ownership = ownership
         # Tells the agents that work is queued (a cast on the bus); they also poll for it.
         self.wake_agent: Callable[[], None] = lambda: None
 
