@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from onestack.common.auth import TokenValidator
+from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
@@ -29,7 +29,8 @@ def render_error(error: OneStackError) -> dict[str, Any]:
     }
 
 
-def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -> Starlette:
+def build_app(manager: ImageManager, policy: Policy, reader: TokenReader) -> Starlette:
+    """Glance's routes; `reader` authenticates all but version discovery (`@public`)."""
     routes = [
         *versions.routes,
         *schemas.routes,
@@ -40,8 +41,7 @@ def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -
         *imports.routes,
         *stores.routes,
     ]
-    app = service_app(routes, render_error)
+    app = service_app(routes, render_error, reader)
     app.state.manager = manager
     app.state.policy = policy
-    app.state.validate = validate
     return app
