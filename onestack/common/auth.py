@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import Scope, Send
+from starlette.types import Scope
 
 from onestack.common.context import RequestContext
 from onestack.common.errors import Unauthorized
@@ -104,19 +104,12 @@ class TokenReader:
 
         return authenticated
 
-    async def answer_early(self, scope: Scope, send: Send) -> bool:
-        """Sends the fast path's answer, if it has one; False when the app must answer."""
+    def early_answer(self, scope: Scope) -> EarlyAnswer | None:
+        """The fast path's answer to this request, if it has one; None when the app must answer."""
         if self.fast_path is None:
-            return False
+            return None
         token_id = presented_token(scope)
-        answer = self.fast_path.answer(scope, token_id) if token_id else None
-        if answer is None:
-            return False
-        scope["route"] = answer.route
-        headers = [*answer.headers]  # a new list: the sender may extend it
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
-        return True
+        return self.fast_path.answer(scope, token_id) if token_id else None
 
 
 def context_reader(validate: TokenValidator) -> TokenReader:

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.routing import Route
 
 from onestack.common.auth import TokenReader
+from onestack.common.http import service_app
 from onestack.identity.api.repeat_validations import RepeatValidations, ValidationMemo
 
 CALLER, SUBJECT = "caller-token", "subject-token"
@@ -42,15 +43,21 @@ def request(
 
 
 def serve(shortcut: RepeatValidations, scope: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the reader sends early; `passed on` when the app must answer."""
+    """What a service app with this fast path sends; `passed on` when its routes must answer
+    (it has none: a 404)."""
     sent: list[dict[str, Any]] = []
     reader = TokenReader(lambda request, token_id: token_id, fast_path=shortcut)
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    answered = asyncio.run(reader.answer_early(scope, send))
-    return sent if answered else [{"type": "passed on"}]
+    app = service_app([], lambda error: {"status": error.status}, reader)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(app(scope, receive, send))
+    return sent if sent[0]["status"] != 404 else [{"type": "passed on"}]
 
 
 async def endpoint(request: Any) -> Any:
@@ -58,10 +65,9 @@ async def endpoint(request: Any) -> Any:
 
 
 def shortcut(generations: Generations, expires_in: float = 60) -> RepeatValidations:
-    memo = ValidationMemo()
+    memo = ValidationMemo(Route("/v3/auth/tokens", endpoint, methods=["GET"]))
     memo.remember((CALLER, SUBJECT, True), 7, time.time() + expires_in, b'{"token": {}}')
-    route = Route("/v3/auth/tokens", endpoint, methods=["GET"])
-    return RepeatValidations(memo, generations, route)  # type: ignore[arg-type]
+    return RepeatValidations(memo, generations)  # type: ignore[arg-type]
 
 
 def test_a_remembered_validation_is_answered_with_its_headers() -> None:

@@ -56,8 +56,8 @@ def render_error(error: OneStackError) -> dict[str, Any]:
 
 
 def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
-    memo = ValidationMemo()  # see auth._validation_response
-    repeats = RepeatValidations(memo, manager.tokens, auth.validate_route)
+    memo = ValidationMemo(auth.validate_route)  # see auth._validation_response
+    repeats = RepeatValidations(memo, manager.tokens)
     reader = TokenReader(common.validate_caller, fast_path=repeats)
     routes = [route for router in ROUTERS for route in router.routes]
     app = service_app(routes, render_error, reader)

@@ -38,6 +38,7 @@ class Answer(NamedTuple):
     expires: float  # epoch seconds: the earlier of the two tokens' expiries
     body: bytes
     headers: list[tuple[bytes, bytes]]  # all of them, raw; send a copy
+    early: EarlyAnswer  # the same, as the token reader sends it
 
     def holds(self, generation: int) -> bool:
         return generation == self.generation and time.time() < self.expires
@@ -46,28 +47,29 @@ class Answer(NamedTuple):
 class ValidationMemo:
     """The answers of validations, each with the generation it was made under."""
 
-    def __init__(self) -> None:
-        self._answers: dict[Key, Answer] = {}
-
     def get(self, key: Key) -> Answer | None:
         """The recorded answer, which may no longer hold (`Answer.holds`)."""
         return self._answers.get(key)
+
+    def __init__(self, route: BaseRoute) -> None:
+        self._answers: dict[Key, Answer] = {}
+        self.route = route  # what the request log and metrics name as the route answered
 
     def remember(self, key: Key, generation: int, expires: float, body: bytes) -> Answer:
         if len(self._answers) >= MEMO_SIZE:
             self._answers.clear()
         headers = json_headers(body, [(b"x-subject-token", key[1].encode("latin-1"))])
-        answer = self._answers[key] = Answer(generation, expires, body, headers)
+        early = EarlyAnswer(self.route, headers, body)
+        answer = self._answers[key] = Answer(generation, expires, body, headers, early)
         return answer
 
 
 class RepeatValidations:
     """The fast path of identity's token reader: remembered validations, answered early."""
 
-    def __init__(self, memo: ValidationMemo, tokens: TokenManager, route: BaseRoute) -> None:
+    def __init__(self, memo: ValidationMemo, tokens: TokenManager) -> None:
         self.memo = memo
         self.tokens = tokens
-        self.route = route  # what the request log and metrics name as the route answered
 
     def answer(self, scope: Scope, token_id: str) -> EarlyAnswer | None:
         """The remembered answer to this validation by the holder of `token_id`, if it holds."""
@@ -88,9 +90,7 @@ class RepeatValidations:
             now_generation = self.tokens.current_generation()
         except Exception:  # the database is away: the full path renders that error
             return None
-        if not answer.holds(now_generation):
-            return None
-        return EarlyAnswer(self.route, answer.headers, answer.body)
+        return answer.early if answer.holds(now_generation) else None
 
 
 def _subject_token(scope: Scope) -> bytes | None:
