@@ -6,6 +6,7 @@ each through it (`manager.projects.create(...)`) and never touches the tables it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from onestack.common.bus import Notifier
@@ -20,7 +21,7 @@ from onestack.identity.manager.domains import DomainManager
 from onestack.identity.manager.groups import GroupManager
 from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
-from onestack.identity.manager.projects import ProjectManager
+from onestack.identity.manager.projects import ProjectFilters, ProjectManager
 from onestack.identity.manager.roles import RoleManager
 from onestack.identity.manager.tokens import (
     AuthRequest,
@@ -37,11 +38,22 @@ __all__ = [
     "AuthRequest",
     "CatalogEndpoint",
     "CatalogEntry",
+    "CloudAdmin",
     "IdentityManager",
     "NamedRef",
     "Ref",
     "TokenView",
 ]
+
+
+@dataclass(frozen=True)
+class CloudAdmin:
+    """The bootstrap admin user on the admin project: who owns the cloud's own resources."""
+
+    user_id: str
+    user_domain_id: str
+    project_id: str
+    project_domain_id: str
 
 
 class IdentityManager:
@@ -72,3 +84,11 @@ class IdentityManager:
         self.limits = LimitManager(*parts)
         self.app_credentials = ApplicationCredentialManager(*parts)
         self.access_rules = AccessRuleManager(*parts)
+
+    def cloud_admin(self) -> CloudAdmin:
+        """The bootstrap admin and admin project, for work the cloud does on its own behalf."""
+        domain_id = self.settings.admin_project_domain_id
+        filters = ProjectFilters(name=self.settings.admin_project_name, domain_id=domain_id)
+        project = self.projects.list(filters)[0].project
+        user = self.users.list(name="admin", domain_id=domain_id)[0]
+        return CloudAdmin(user.user_id, user.domain_id, project.project_id, domain_id)
