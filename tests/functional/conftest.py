@@ -29,7 +29,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="module")
 def make_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudFactory]:
-    """The one way a test module starts clouds; each is stopped at the module's end."""
+    """The one way a test module starts clouds; each is stopped at the module's end.
+
+    A fixture that takes both `backend` and `make_cloud` names `backend` first, so that its
+    database is dropped only after the clouds on it have stopped."""
     factory = CloudFactory(tmp_path_factory)
     yield factory
     factory.stop_all()
