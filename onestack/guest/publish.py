@@ -25,7 +25,7 @@ Progress = Callable[[str], None]
 
 
 def admin_caller(identity: IdentityManager) -> Caller:
-    """The bootstrap admin on the admin project: the owner of the cloud's own images."""
+    """The bootstrap admin on the bootstrap admin project: the owner of the cloud's own images."""
     admin = identity.cloud_admin()
     ctx = RequestContext(
         user_id=admin.user_id,

@@ -1,7 +1,8 @@
 """An import-linter contract for what every service shares: who may import which part of it.
 
-A service is any subpackage of the root that has a `manager`, so a new service is covered the
-day it gets one, without editing the contract. It holds when:
+A service is any subpackage of the root that has a `manager`, except the foundations (common's
+`manager` is the base every service's managers share), so a new service is covered the day it
+gets one, without editing the contract. It holds when:
 
 - another package imports a service only through its public interface (the package itself,
   its `manager` package and its `errors`), never its internals (`api`, `manager.<part>`,
@@ -40,7 +41,8 @@ class ServicesContract(Contract):
     foundations = fields.ListField(subfield=fields.StringField())
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        services = find_services(graph, str(self.root))
+        foundations = [f"{self.root}.{name}" for name in self.foundations]  # type: ignore[attr-defined]
+        services = find_services(graph, str(self.root), foundations)
         found = [
             *self._internals(graph, services),
             *self._foundations(graph, services),
@@ -79,11 +81,10 @@ class ServicesContract(Contract):
                         yield _violation(graph, importer, imported, rule)
 
 
-def find_services(graph: grimp.ImportGraph, root: str) -> list[str]:
-    """The root's subpackages that have a manager."""
-    return sorted(
-        child for child in graph.find_children(root) if f"{child}.manager" in graph.modules
-    )
+def find_services(graph: grimp.ImportGraph, root: str, foundations: list[str]) -> list[str]:
+    """The root's subpackages that have a manager, the foundations aside."""
+    children = graph.find_children(root) - set(foundations)
+    return sorted(child for child in children if f"{child}.manager" in graph.modules)
 
 
 def _drivers(graph: grimp.ImportGraph, services: list[str]) -> Iterator[Violation]:

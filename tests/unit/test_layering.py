@@ -13,6 +13,7 @@ MODULES = [
     "house.cloud",
     "house.common",
     "house.common.db",
+    "house.common.manager",
     "house.oslib",
     "house.oslib.process",
     "house.guest",
@@ -57,8 +58,18 @@ def broken(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
     return found
 
 
-def test_a_service_is_a_package_with_a_manager() -> None:
-    assert find_services(house(), "house") == ["house.identity", "house.image"]
+def test_a_service_is_a_package_with_a_manager_but_not_a_foundation() -> None:
+    found = find_services(house(), "house", ["house.common", "house.oslib"])
+    assert found == ["house.identity", "house.image"]
+
+
+def test_services_and_foundations_use_common_freely() -> None:
+    graph = house(
+        ("house.identity.manager.projects", "house.common.manager"),
+        ("house.common.manager", "house.common.db"),
+        ("house.guest.publish", "house.common.db"),
+    )
+    assert broken(graph) == []
 
 
 def test_services_and_tools_may_use_a_service_s_public_interface() -> None:

@@ -26,6 +26,7 @@ from onestack.identity.api.common import (
     parse_body,
 )
 from onestack.identity.api.fields import Attributes, Envelope, VisibleName
+from onestack.identity.api.paging import paged_collection
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import User
@@ -101,7 +102,8 @@ async def list_users(request: Request) -> Response:
         enabled=bool_query(request, "enabled"),
         expires=parse_expiry_filter(expiry) if expiry is not None else (),
     )
-    return collection(request, "users", (render.user(u, v3_url(request)) for u in users))
+    items = (render.user(u, v3_url(request)) for u in users)
+    return paged_collection(request, "users", items, manager(request).users.get)
 
 
 async def create_user(request: Request) -> Response:
