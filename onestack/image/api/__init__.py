@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from onestack.common.auth import TokenValidator
+from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
@@ -18,6 +18,7 @@ from onestack.image.api import data, images, imports, info, members, schemas, st
 from onestack.image.manager import ImageManager
 
 MOUNT_PATH = "/image"
+ROUTERS = (versions, schemas, info, images, data, members, imports, stores)
 
 
 def render_error(error: OneStackError) -> dict[str, Any]:
@@ -29,19 +30,10 @@ def render_error(error: OneStackError) -> dict[str, Any]:
     }
 
 
-def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -> Starlette:
-    routes = [
-        *versions.routes,
-        *schemas.routes,
-        *info.routes,
-        *images.routes,
-        *data.routes,
-        *members.routes,
-        *imports.routes,
-        *stores.routes,
-    ]
-    app = service_app(routes, render_error)
+def build_app(manager: ImageManager, policy: Policy, reader: TokenReader) -> Starlette:
+    """Glance's routes; `reader` authenticates all but version discovery (`@public`)."""
+    routes = [route for router in ROUTERS for route in router.routes]
+    app = service_app(routes, render_error, reader)
     app.state.manager = manager
     app.state.policy = policy
-    app.state.validate = validate
     return app

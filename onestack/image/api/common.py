@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from onestack.common.auth import TokenValidator, authenticate
+from onestack.common.context import RequestContext
 from onestack.common.policy import Policy
 from onestack.image import errors
 from onestack.image.manager import Caller, ImageManager
@@ -43,9 +43,8 @@ def policy(request: Request) -> Policy:
 
 
 def caller(request: Request) -> Caller:
-    """The authenticated caller (401 first), and whether policy makes them an image admin."""
-    validate: TokenValidator = request.app.state.validate
-    ctx = authenticate(request, validate)
+    """The caller the token reader authenticated, and whether policy makes them an image admin."""
+    ctx: RequestContext = request.user
     if "\x00" in request.scope["path"] or any(
         "\x00" in key + value for key, value in request.query_params.multi_items()
     ):
