@@ -1,6 +1,8 @@
 """Request bodies: JSON parsed and validated into pydantic models, or a 400 that says why.
 
-A malformed body never reaches a manager, so a bad request writes nothing.
+A malformed body never reaches a manager, so a bad request writes nothing. Every JSON body a
+service reads goes through `loads`, which also applies the text rule of `common.text` (no NUL
+anywhere, no control characters in names and ids).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from onestack.common.errors import BadRequest
+from onestack.common.text import check_document
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -21,13 +24,20 @@ async def parse_body(request: Request, model: type[Model]) -> Model:
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("The request body is empty; a JSON object is required.")
+    document = loads(raw)
+    if not isinstance(document, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return validate(document, model)
+
+
+def loads(raw: bytes) -> object:
+    """A request body's JSON document; BadRequest when it is not JSON or breaks the text rule."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
-    if not isinstance(document, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return validate(document, model)
+    check_document(document)
+    return document
 
 
 def validate(document: object, model: type[Model]) -> Model:

@@ -71,12 +71,14 @@ def _guard(routes: list[Route]) -> list[Route]:
     return [Route(r.path, _authenticated(r.endpoint), methods=r.methods) for r in routes]
 
 
-def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
+def routes() -> list[Route]:
+    """Every route of the identity API, below its mount path."""
     guarded = [route for router in AUTHENTICATED_ROUTERS for route in _guard(router.routes)]
-    app = service_app(
-        [*versions.routes, *auth.routes, *users.public_routes, *ec2.public_routes, *guarded],
-        render_error,
-    )
+    return [*versions.routes, *auth.routes, *users.public_routes, *ec2.public_routes, *guarded]
+
+
+def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
+    app = service_app(routes(), render_error)
     app.state.manager = manager
     app.state.policy = policy
     app.state.validations = ValidationMemo()  # see auth._validation_response

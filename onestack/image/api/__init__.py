@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from onestack.common.auth import TokenValidator
 from onestack.common.errors import OneStackError
@@ -29,8 +30,9 @@ def render_error(error: OneStackError) -> dict[str, Any]:
     }
 
 
-def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -> Starlette:
-    routes = [
+def routes() -> list[BaseRoute]:
+    """Every route of the image API, below its mount path."""
+    return [
         *versions.routes,
         *schemas.routes,
         *info.routes,
@@ -40,7 +42,10 @@ def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -
         *imports.routes,
         *stores.routes,
     ]
-    app = service_app(routes, render_error)
+
+
+def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -> Starlette:
+    app = service_app(routes(), render_error)
     app.state.manager = manager
     app.state.policy = policy
     app.state.validate = validate

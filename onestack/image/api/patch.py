@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from onestack.common.body import loads
 from onestack.image.errors import InvalidParameter
 from onestack.image.manager import Change
 
@@ -18,10 +17,7 @@ OPERATIONS = ("add", "replace", "remove")
 
 
 def parse(raw: bytes) -> list[Change]:
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidParameter(f"The request body is not valid JSON: {exc}.") from exc
+    document = loads(raw)
     if not isinstance(document, list):
         raise InvalidParameter("A JSON patch document must be a list of operations.")
     return [_change(index, op) for index, op in enumerate(document)]
