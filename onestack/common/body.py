@@ -7,14 +7,14 @@ anywhere, no control characters in names and ids).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from onestack.common.errors import BadRequest
-from onestack.common.text import check_document
+from onestack.common.text import ForbiddenText, check_document
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -30,13 +30,17 @@ async def parse_body(request: Request, model: type[Model]) -> Model:
     return validate(document, model)
 
 
-def loads(raw: bytes) -> object:
-    """A request body's JSON document; BadRequest when it is not JSON or breaks the text rule."""
+def loads(raw: bytes, error: type[BadRequest] = BadRequest) -> Any:
+    """A request body's JSON document; `error` (a service's own 400, if it has one) when it is
+    not JSON or breaks the text rule."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
-    check_document(document)
+        raise error(f"The request body is not valid JSON: {exc}.") from exc
+    try:
+        check_document(document)
+    except ForbiddenText as exc:
+        raise error(exc.message) from exc
     return document
 
 

@@ -25,7 +25,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object; 415 for another media type, 400 when it is not one."""
     if media_type(request) not in JSON_TYPES:
         raise errors.UnsupportedMediaType(media_type(request), "application/json")
-    document = loads(await request.body() or b"{}")
+    document = loads(await request.body() or b"{}", errors.InvalidParameter)
     if not isinstance(document, dict):
         raise errors.InvalidParameter("The request body must be a JSON object.")
     return document

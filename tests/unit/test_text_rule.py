@@ -1,0 +1,84 @@
+"""The one text rule: NUL nowhere, control characters in no name or id, path or query."""
+
+import pytest
+
+from onestack.common.body import loads
+from onestack.common.errors import BadRequest
+from onestack.common.text import check_document, url_problem
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"project": {"name": "a\x00b"}},
+        {"project": {"description": "a\x00b"}},
+        {"user": {"name": "u", "password": "p\x00"}},
+        {"project": {"tags": ["ok", "t\x00"]}},
+        {"project": {"name": "p", "extra\x00": "v"}},
+        ["a", {"b": "\x00"}],
+        "\x00",
+    ],
+)
+def test_nul_is_refused_anywhere_in_a_body(document: object) -> None:
+    with pytest.raises(BadRequest, match="NUL"):
+        check_document(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"project": {"name": "a\x01b"}},
+        {"project": {"domain_id": "d\nx"}},
+        {"region": {"id": "r\x7f"}},
+        {"user": {"name": "u\x85"}},
+        {"project": {"name": "p", "ex\ttra": "v"}},
+    ],
+)
+def test_control_characters_are_refused_in_names_ids_and_keys(document: object) -> None:
+    with pytest.raises(BadRequest, match="control characters"):
+        check_document(document)
+
+
+def test_control_characters_are_kept_in_descriptions_and_passwords() -> None:
+    check_document({"project": {"name": "p", "description": "line one\nline two\ttab"}})
+    check_document({"user": {"name": "u", "password": "p\x01\x7fw"}})
+
+
+def test_the_field_is_named_in_the_message() -> None:
+    with pytest.raises(BadRequest, match=r"'project\.name'"):
+        check_document({"project": {"name": "a\x00b"}})
+
+
+def test_loads_applies_the_rule_to_every_json_body() -> None:
+    with pytest.raises(BadRequest, match="NUL"):
+        loads(b'{"name": "a\\u0000b"}')
+    assert loads(b'{"name": "caf\\u00e9"}') == {"name": "café"}
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/v3/projects/a\x00b", b""),
+        ("/v3/projects/a\nb", b""),
+        ("/v3/projects", b"name=a%00b"),
+        ("/v3/projects", b"name=a%0Ab"),
+        ("/v3/projects", b"na%7Fme=x"),
+        ("/v3/projects", b"name=a%C2%85b"),
+        ("/v3/projects", b"name=a\x01b"),
+    ],
+)
+def test_control_characters_in_a_url_are_a_problem(path: str, query: bytes) -> None:
+    assert url_problem(path, query) is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/v3/projects/caf\u00e9", b""),
+        ("/v3/projects", b"name=caf%C3%A9&enabled=true"),
+        ("/v3/projects", b"name=a+b%20c%2Fd"),
+        ("/v3/projects", b""),
+    ],
+)
+def test_ordinary_urls_are_fine(path: str, query: bytes) -> None:
+    assert url_problem(path, query) is None
