@@ -1,14 +1,17 @@
 """Hypothesis strategies for the fuzz suite: requests aimed at one route of a running cloud.
 
 A route comes from `onestack.cloud.API_ROUTES` (so a new service is fuzzed as soon as it is
-mounted); a request fills its path ids, adds a query string, headers and, for writes, a body:
-random JSON, raw bytes, or a mutation of a valid body built from the pydantic models of the
-module that serves the route. Strings lean towards what breaks servers: NUL and other control
-characters, lone surrogates, long text, big numbers.
+mounted); a request fills its path ids, adds a query string, headers and, for writes, a body.
+Each part comes plausible (ids of real resources, known filters, the admin token, a valid
+body from the pydantic models of the module that serves the route) or nasty; a request is
+nasty in one part only, so it gets past the checks of the others and reaches deep. Nasty
+means NUL and other control characters, lone surrogates, long text, big numbers, wrong
+types, broken JSON and tokens.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -60,12 +63,14 @@ class RouteCase:
 
 
 def route_cases() -> list[RouteCase]:
-    """Every (method, route) of every mounted API, HEAD and OPTIONS aside."""
+    """Every (method, route) of every mounted API, HEAD and OPTIONS aside, in the order the
+    tests run them."""
     cases = []
     for mount, routes in API_ROUTES.items():
         for route in routes():
             cases += _cases(mount, route)
-    return sorted(cases, key=lambda case: case.name)
+    # Deletes last: until then, the resources the fuzzer aims at are there to be found.
+    return sorted(cases, key=lambda case: (case.method == "DELETE", case.name))
 
 
 def _cases(mount: str, route: BaseRoute) -> list[RouteCase]:
@@ -135,6 +140,8 @@ def _from_schema(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -
         return st.none()
     choices = schema.get("anyOf") or schema.get("oneOf")
     if choices:
+        # Optional fields are `X | None`; APIs often refuse an explicit null, so send X.
+        choices = [c for c in choices if c.get("type") != "null"] or choices
         return st.one_of([_from_schema(choice, defs, depth + 1) for choice in choices])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
@@ -203,40 +210,99 @@ def _get(document: Any, at: tuple[Any, ...]) -> Any:
     return document
 
 
-def model_bodies(model: type[BaseModel]) -> st.SearchStrategy[Any]:
-    """Documents shaped like `model`: plausible, or plausible but for one value or key."""
+@functools.cache
+def _valid_documents(model: type[BaseModel]) -> st.SearchStrategy[Any]:
     schema = model.model_json_schema()
-    valid = _from_schema(schema, schema.get("$defs", {}))
-    return st.one_of(mutated(valid), valid)
+    return _from_schema(schema, schema.get("$defs", {}))
+
+
+@st.composite
+def _with_known_ids(draw: st.DrawFn, documents: st.SearchStrategy[Any], ids: list[str]) -> Any:
+    """A document whose `id` and `*_id` strings are, mostly, ids of real resources."""
+    document = draw(documents)
+    for at in _leaves(document):
+        names_an_id = at and isinstance(at[-1], str) and at[-1].endswith("id")
+        if names_an_id and isinstance(_get(document, at), str) and ids and draw(st.booleans()):
+            document = _replaced(document, at, draw(st.sampled_from(ids)))
+    return document
+
+
+IMPORT_METHODS = st.sampled_from(["glance-direct", "copy-image"])
+# Image bodies are parsed by hand: these are the plausible ones.
+IMAGE_BODIES = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "name": PLAIN_TEXT,
+            "disk_format": st.sampled_from(["raw", "qcow2", "iso"]),
+            "container_format": st.sampled_from(["bare", "ovf"]),
+            "visibility": st.sampled_from(["private", "shared", "community", "public"]),
+            "tags": st.lists(PLAIN_TEXT, max_size=3),
+            "min_ram": st.integers(min_value=0, max_value=4096),
+            "protected": st.booleans(),
+            "extra": PLAIN_TEXT,
+        },
+    ),
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "op": st.sampled_from(["add", "replace", "remove"]),
+                "path": st.sampled_from(["/name", "/extra", "/tags", "/min_ram", "/visibility"]),
+                "value": st.one_of(PLAIN_TEXT, st.integers(min_value=0, max_value=9)),
+            }
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.fixed_dictionaries({"member": PLAIN_TEXT}),
+    st.fixed_dictionaries({"status": st.sampled_from(["accepted", "rejected", "pending"])}),
+    st.fixed_dictionaries({"method": st.fixed_dictionaries({"name": IMPORT_METHODS})}),
+)
+
+
+def valid_bodies(case: RouteCase, ids: dict[str, str]) -> st.SearchStrategy[Any]:
+    """Plausible documents for a route: from its `...Body` models, else the image API's."""
+    documents = [_valid_documents(model) for model in case.models] or [IMAGE_BODIES]
+    return _with_known_ids(st.one_of(documents), sorted(ids.values()))
 
 
 def encoded(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=True).encode()
 
 
-def bodies(case: RouteCase) -> st.SearchStrategy[bytes | None]:
-    """Request bodies for a route: JSON for writes (shaped or not), raw bytes, or none."""
-    raw = st.one_of(st.binary(max_size=64), st.sampled_from([b"", b"{", b"[]", b"\x00"]))
+RAW_BODIES = st.one_of(st.binary(max_size=64), st.sampled_from([b"", b"{", b"[]", b"\x00"]))
+
+
+def bodies(case: RouteCase, ids: dict[str, str], nasty: bool) -> st.SearchStrategy[bytes | None]:
+    """A body for the route: plausible, or (`nasty`) one field or key away from it, any JSON,
+    or bytes that are not JSON. Reads get none unless nasty."""
     if case.method not in WRITES:
-        return st.one_of(st.none(), raw)
-    generic = mutated(st.dictionaries(st.sampled_from(BODY_KEYS), SCALARS, min_size=1, max_size=5))
-    if not case.models:
-        return st.one_of(generic.map(encoded), ANY_JSON.map(encoded), raw)
-    shaped = st.one_of([model_bodies(model) for model in case.models]).map(encoded)
-    return st.one_of(shaped, generic.map(encoded), raw)
+        return st.one_of(st.none(), RAW_BODIES) if nasty else st.none()
+    if case.path.endswith(("/file", "/stage")):
+        return st.one_of(RAW_BODIES, st.binary(max_size=4096))
+    valid = valid_bodies(case, ids)
+    if not nasty:
+        return valid.map(encoded)
+    return st.one_of(mutated(valid).map(encoded), ANY_JSON.map(encoded), RAW_BODIES)
 
 
 # Paths, queries and headers --------------------------------------------------------------
 
 
-def path_values(known_ids: list[str]) -> st.SearchStrategy[str]:
-    """Path parameters: ids of real resources, or text that is no id at all."""
-    return st.one_of(st.sampled_from(known_ids), URL_TEXT) if known_ids else URL_TEXT
+def path_values(known_ids: dict[str, str], nasty: bool, param: str = "") -> st.SearchStrategy[str]:
+    """Path parameters: the id of the resource the parameter names (`project_id`), ids of
+    other real resources, or words, or (`nasty`) text no id can be."""
+    words = URL_TEXT if nasty else PLAIN_TEXT
+    choices = [st.sampled_from(sorted(known_ids.values())), words] if known_ids else [words]
+    kind = param.removesuffix("_id")
+    if kind in known_ids:
+        choices.insert(0, st.just(known_ids[kind]))
+    return st.one_of(choices)
 
 
-def urls(case: RouteCase, known_ids: list[str]) -> st.SearchStrategy[str]:
+def urls(case: RouteCase, known_ids: dict[str, str], nasty: bool) -> st.SearchStrategy[str]:
     """The route's path below the cloud's URL, every parameter filled and percent-encoded."""
-    values = st.tuples(*[path_values(known_ids) for _ in case.params])
+    values = st.tuples(*[path_values(known_ids, nasty, param) for param in case.params])
 
     def fill(chosen: tuple[str, ...]) -> str:
         path = case.path
@@ -252,11 +318,15 @@ def _escaped(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
 
-def queries(known_ids: list[str]) -> st.SearchStrategy[str]:
-    """A query string (without the `?`), its keys known to some route or not."""
-    keys = st.one_of(st.sampled_from(QUERY_KEYS), URL_TEXT)
-    values = st.one_of(path_values(known_ids), st.sampled_from(["true", "0", "-5", "asc"]))
-    pairs = st.lists(st.tuples(keys, values), max_size=4)
+def queries(known_ids: dict[str, str], nasty: bool) -> st.SearchStrategy[str]:
+    """A query string (without the `?`): filters some route understands, or (`nasty`) keys
+    and values of any kind."""
+    known = st.sampled_from(QUERY_KEYS)
+    keys = st.one_of(known, URL_TEXT) if nasty else known
+    values = st.one_of(
+        path_values(known_ids, nasty), st.sampled_from(["true", "false", "0", "2", "asc"])
+    )
+    pairs = st.lists(st.tuples(keys, values), min_size=int(nasty), max_size=3)
     return pairs.map(lambda chosen: "&".join(f"{_escaped(k)}={_escaped(v)}" for k, v in chosen))
 
 
@@ -266,13 +336,20 @@ HEADER_TEXT = st.text(
 ).map(lambda text: text.strip().encode("latin-1"))
 
 
-def headers(token: str) -> st.SearchStrategy[dict[str, bytes]]:
-    """Headers a client might send, the admin token among them (or a broken copy of it)."""
-    tokens = st.one_of(
-        st.just(token.encode()),
-        HEADER_TEXT,
-        st.just(token.encode()[:-3] + b"abc"),
-    )
+def _content_type(case: RouteCase) -> bytes:
+    if case.path.endswith(("/file", "/stage")):
+        return b"application/octet-stream"
+    if case.method == "PATCH" and case.mount == "/image":
+        return JSON_PATCH.encode()
+    return b"application/json"
+
+
+def headers(case: RouteCase, token: str, nasty: bool) -> st.SearchStrategy[dict[str, bytes]]:
+    """The admin's token and the right content type, or (`nasty`) headers of any kind: a
+    broken token or none, other content types, odd `X-Subject-Token`, `Range`, ..."""
+    if not nasty:
+        return st.just({"x-auth-token": token.encode(), "content-type": _content_type(case)})
+    tokens = st.one_of(st.just(token.encode()), HEADER_TEXT, st.just(token.encode()[:-3] + b"abc"))
     optional = {
         "x-subject-token": tokens,
         "openstack-api-version": st.one_of(HEADER_TEXT, st.just(b"identity 3.14")),
@@ -281,10 +358,11 @@ def headers(token: str) -> st.SearchStrategy[dict[str, bytes]]:
         "accept": st.one_of(HEADER_TEXT, st.just(b"application/json")),
         "x-image-meta-checksum": HEADER_TEXT,
     }
+    content_types = st.sampled_from(CONTENT_TYPES).map(str.encode)
     return st.fixed_dictionaries(
         {
-            "x-auth-token": st.one_of(st.just(token.encode()), st.just(b""), tokens),
-            "content-type": st.one_of(st.sampled_from(CONTENT_TYPES).map(str.encode), HEADER_TEXT),
+            "x-auth-token": st.one_of(st.just(b""), tokens),
+            "content-type": st.one_of(content_types, HEADER_TEXT),
         },
         optional=optional,
     ).map(lambda chosen: {k: v for k, v in chosen.items() if v})

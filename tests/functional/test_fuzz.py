@@ -1,7 +1,7 @@
 """Generated requests at every route of every mounted API, on SQLite and PostgreSQL: no 5xx,
 no hang.
 
-Each route gets ONESTACK_FUZZ_EXAMPLES requests (default 6; set it higher for a long run,
+Each route gets ONESTACK_FUZZ_EXAMPLES requests (default 10; set it higher for a long run,
 and ONESTACK_FUZZ_SEED to explore beyond the fixed, reproducible examples CI runs). Requests
 go with a cloud admin's token, a broken token or none. The admin is a user of its own, and
 the ids the fuzzer aims at are resources made for it, so no generated request can take away
@@ -24,10 +24,12 @@ from tests.functional.cloud import CloudProcess
 from tests.functional.fuzzing import RouteCase, bodies, headers, queries, route_cases, urls
 from tests.functional.identity_api import IdentityClient, admin_token
 
-EXAMPLES = int(os.environ.get("ONESTACK_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("ONESTACK_FUZZ_EXAMPLES", "10"))
 SEED = os.environ.get("ONESTACK_FUZZ_SEED")
 REQUEST_TIMEOUT_S = 30  # a hang, on a slow shared machine: far beyond any honest answer
 CASES = route_cases()
+# Which part of a request is nasty; the others are plausible (see fuzzing.py).
+PARTS = ("none", "body", "path", "query", "headers")
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Target:
     user: str
     password: str
     token: str
-    ids: list[str]
+    ids: dict[str, str]  # kind (as path parameters name it: project_id) -> a resource's id
     client: httpx.Client
 
     def renew_token(self) -> None:
@@ -84,16 +86,17 @@ def _create(admin: IdentityClient, collection: str, kind: str, fields: dict[str,
     return response.json()[kind]["id"]
 
 
-def _victims(admin: IdentityClient, cloud: CloudProcess) -> list[str]:
+def _victims(admin: IdentityClient, cloud: CloudProcess) -> dict[str, str]:
     """Resources of each kind for generated requests to read, change and delete."""
-    domain_id = _create(admin, "domains", "domain", {"name": "fuzz-domain"})
-    project_id = _create(admin, "projects", "project", {"name": "fuzz-project"})
-    user_id = _create(admin, "users", "user", {"name": "fuzz-user", "password": "fuzz-pass"})
-    ids = [domain_id, project_id, user_id]
-    ids.append(_create(admin, "groups", "group", {"name": "fuzz-group"}))
-    ids.append(_create(admin, "roles", "role", {"name": "fuzz-role"}))
-    ids.append(_create(admin, "regions", "region", {"id": "fuzz-region"}))
-    ids.append(_create(admin, "services", "service", {"type": "fuzz", "name": "fuzz"}))
+    ids = {
+        "domain": _create(admin, "domains", "domain", {"name": "fuzz-domain"}),
+        "project": _create(admin, "projects", "project", {"name": "fuzz-project"}),
+        "user": _create(admin, "users", "user", {"name": "fuzz-user", "password": "fuzz-pass"}),
+        "group": _create(admin, "groups", "group", {"name": "fuzz-group"}),
+        "role": _create(admin, "roles", "role", {"name": "fuzz-role"}),
+        "region": _create(admin, "regions", "region", {"id": "fuzz-region"}),
+        "service": _create(admin, "services", "service", {"type": "fuzz", "name": "fuzz"}),
+    }
     image = httpx.post(
         f"{cloud.url}/image/v2/images",
         json={"name": "fuzz-image", "disk_format": "raw", "container_format": "bare"},
@@ -101,7 +104,7 @@ def _victims(admin: IdentityClient, cloud: CloudProcess) -> list[str]:
         timeout=30,
     )
     assert image.status_code == 201, image.text
-    return [*ids, image.json()["id"]]
+    return {**ids, "image": image.json()["id"]}
 
 
 def _fuzz_settings(test: Callable[..., None]) -> Callable[..., None]:
@@ -122,10 +125,11 @@ def test_no_request_is_answered_with_a_server_error(target: Target, case: RouteC
     @_fuzz_settings
     @given(data=st.data())
     def fuzz(data: st.DataObject) -> None:
-        url = data.draw(urls(case, target.ids), label="url")
-        query = data.draw(queries(target.ids), label="query")
-        sent = data.draw(headers(target.token), label="headers")
-        body = data.draw(bodies(case), label="body")
+        nasty = data.draw(st.sampled_from(PARTS), label="nasty part")
+        url = data.draw(urls(case, target.ids, nasty == "path"), label="url")
+        query = data.draw(queries(target.ids, nasty == "query"), label="query")
+        sent = data.draw(headers(case, target.token, nasty == "headers"), label="headers")
+        body = data.draw(bodies(case, target.ids, nasty == "body"), label="body")
         response = _send(target, case.method, f"{url}?{query}" if query else url, sent, body)
         assert response.status_code < 500, f"{case.name}: {response.status_code} {response.text}"
 
