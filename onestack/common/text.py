@@ -39,7 +39,7 @@ def url_problem(path: str, query_string: bytes) -> str | None:
 def _query_has_control(query_string: bytes) -> bool:
     if not query_string:
         return False
-    if b"%" not in query_string:  # the common case: nothing encoded, nothing to decode
+    if b"%" not in query_string and query_string.isascii():  # the common case: plain ASCII
         return bool(_RAW_CONTROL.search(query_string))
     decoded = unquote_to_bytes(query_string).decode("utf-8", "replace")
     return bool(CONTROL.search(decoded))

@@ -65,6 +65,7 @@ def test_loads_applies_the_rule_to_every_json_body() -> None:
         ("/v3/projects", b"na%7Fme=x"),
         ("/v3/projects", b"name=a%C2%85b"),
         ("/v3/projects", b"name=a\x01b"),
+        ("/v3/projects", "name=a\x85b".encode()),
     ],
 )
 def test_control_characters_in_a_url_are_a_problem(path: str, query: bytes) -> None:
@@ -76,6 +77,7 @@ def test_control_characters_in_a_url_are_a_problem(path: str, query: bytes) -> N
     [
         ("/v3/projects/caf\u00e9", b""),
         ("/v3/projects", b"name=caf%C3%A9&enabled=true"),
+        ("/v3/projects", "name=café".encode()),
         ("/v3/projects", b"name=a+b%20c%2Fd"),
         ("/v3/projects", b""),
     ],
