@@ -55,8 +55,9 @@ def _check(value: object, where: str, is_name: bool) -> None:
         _check_string(value, where, is_name)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_string(key, f"{where} key", is_name=True)
-            _check(item, f"{where}.{key}" if where != "body" else key, _names_a_thing(key))
+            field = key if where == "body" else f"{where}.{key}"
+            _check_string(key, field, is_name=True)  # a key names an attribute
+            _check(item, field, _names_a_thing(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check(item, f"{where}[{index}]", is_name)
