@@ -143,7 +143,8 @@ def _send(
     sent: dict[str, bytes],
     body: bytes | None,
 ) -> httpx.Response:
-    """The request, sent once more with a fresh token when a generated one revoked ours."""
+    """The request's answer (a timeout fails the test); when the request revoked the admin's
+    token, a fresh one is issued for the requests that follow."""
     request = target.client.build_request(method, url, headers=sent, content=body)
     try:
         response = target.client.send(request)
