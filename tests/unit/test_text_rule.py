@@ -1,7 +1,11 @@
 """The one text rule: NUL nowhere, control characters in no name or id, path or query."""
 
+import re
+from pathlib import Path
+
 import pytest
 
+import onestack
 from onestack.common.body import loads
 from onestack.common.errors import BadRequest
 from onestack.common.text import check_document, url_problem
@@ -84,3 +88,22 @@ def test_control_characters_in_a_url_are_a_problem(path: str, query: bytes) -> N
 )
 def test_ordinary_urls_are_fine(path: str, query: bytes) -> None:
     assert url_problem(path, query) is None
+
+
+# Reads of JSON in API modules that are not request bodies, or are re-read by parse_body.
+NOT_REQUEST_BODIES = {
+    "identity/api/projects.py",  # peeks at domain_id for policy; parse_body reads it after
+    "image/api/render.py",  # task input and result stored by the image service itself
+}
+
+
+def test_api_modules_read_request_json_only_through_common_body() -> None:
+    """So a new service's bodies get the text rule without asking for it."""
+    package = Path(onestack.__file__).parent
+    readers = {
+        str(path.relative_to(package))
+        for path in package.glob("*/api/*.py")
+        if re.search(r"\b(or)?json\.loads\(|model_validate_json\(", path.read_text())
+    }
+
+    assert readers <= NOT_REQUEST_BODIES, "parse JSON bodies with onestack.common.body.loads"
