@@ -289,20 +289,20 @@ def bodies(case: RouteCase, ids: dict[str, str], nasty: bool) -> st.SearchStrate
 # Paths, queries and headers --------------------------------------------------------------
 
 
-def path_values(known_ids: dict[str, str], nasty: bool, param: str = "") -> st.SearchStrategy[str]:
-    """Path parameters: the id of the resource the parameter names (`project_id`), ids of
+def path_values(known_ids: dict[str, str], nasty: bool, kind: str = "") -> st.SearchStrategy[str]:
+    """Path parameters: the id of a resource of the `kind` the route names there, ids of
     other real resources, or words, or (`nasty`) text no id can be."""
     words = URL_TEXT if nasty else PLAIN_TEXT
     choices = [st.sampled_from(sorted(known_ids.values())), words] if known_ids else [words]
-    kind = param.removesuffix("_id")
-    if kind in known_ids:
-        choices.insert(0, st.just(known_ids[kind]))
+    if kind in known_ids:  # twice: the right kind of id half the time, so requests go deep
+        choices[:0] = [st.just(known_ids[kind])] * 2
     return st.one_of(choices)
 
 
 def urls(case: RouteCase, known_ids: dict[str, str], nasty: bool) -> st.SearchStrategy[str]:
     """The route's path below the cloud's URL, every parameter filled and percent-encoded."""
-    values = st.tuples(*[path_values(known_ids, nasty, param) for param in case.params])
+    kinds = [_kind(case.path, param, known_ids) for param in case.params]
+    values = st.tuples(*[path_values(known_ids, nasty, kind) for kind in kinds])
 
     def fill(chosen: tuple[str, ...]) -> str:
         path = case.path
@@ -311,6 +311,14 @@ def urls(case: RouteCase, known_ids: dict[str, str], nasty: bool) -> st.SearchSt
         return case.mount + path
 
     return values.map(fill)
+
+
+def _kind(path: str, param: str, known_ids: dict[str, str]) -> str:
+    """What a path parameter names: `project` for {project_id}, and for a parameter that does
+    not say (`target_id`, `image_id` below /roles) the collection it follows: /domains/{x}."""
+    named = param.removesuffix("_id")
+    collection = path.split("{" + param + "}")[0].rstrip("/").rsplit("/", 1)[-1]
+    return named if named in known_ids else collection.removesuffix("s")
 
 
 def _escaped(text: str) -> str:
