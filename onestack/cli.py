@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -142,7 +143,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         ready()
         if settings.image.guest_images:
             # In its own process, so the API answers at once and a failed build harms nothing.
-            builder.append(subprocess.Popen(_self_command(settings, "images", "register")))
+            process = subprocess.Popen(_self_command(settings, "images", "register"))
+            # Reaped as soon as it ends, or it would stay a zombie until the cloud stops.
+            threading.Thread(target=process.wait, name="guest-images", daemon=True).start()
+            builder.append(process)
 
     status = cloud.run(settings, ready_then_images)
     for process in builder:
@@ -189,11 +193,14 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_policy_dump(settings: Settings, args: argparse.Namespace) -> int:
-    """The shipped defaults, verbatim; an operator copies what they change to the override."""
+    """The shipped defaults (the shared personas, then the service's rules), verbatim; an
+    operator copies what they change to the override."""
     import importlib
 
+    from onestack.common.policy import PERSONAS_FILE
+
     policy = importlib.import_module(f"onestack.{args.service}.policy")
-    text = policy.DEFAULT_POLICY_FILE.read_text()
+    text = PERSONAS_FILE.read_text() + "\n" + policy.DEFAULT_POLICY_FILE.read_text()
     output: Path | None = args.output
     if output is None:
         sys.stdout.write(text)
@@ -208,6 +215,7 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Rotate both key repositories; running processes pick the new keys up by themselves."""
     from onestack.common.bus import LocalBus, Notifier
     from onestack.common.db import Database
+    from onestack.identity.manager.base import IdentityDeps
     from onestack.identity.manager.credentials import CredentialManager
 
     # A retired token key must outlive every token it signed: the token lifetime plus a margin.
@@ -222,7 +230,7 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     key_dir = settings.state_dir / keys.CREDENTIAL_KEYS
     notifier = Notifier(LocalBus(), "identity")
     db = Database(settings.sqlalchemy_url)
-    manager = CredentialManager(db, notifier, settings.identity, key_dir)
+    manager = CredentialManager(IdentityDeps(db, notifier, settings.identity), key_dir)
     count = manager.reencrypt_all()
     db.dispose()
     print(f"onestack: {count} credentials re-encrypted with key {credentials.primary}")

@@ -30,12 +30,12 @@ from onestack.common.bus import Bus, JsonLinesSink, LocalBus, Notifier
 from onestack.common.context import RequestContext
 from onestack.common.cors import with_cors
 from onestack.common.db import Database
+from onestack.common.guard import GuardedHttpToolsProtocol, sweep_forever
 from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.quota import Quotas
 from onestack.common.rpc import LocalRpc, Rpc
-from onestack.common.server import CoalescingHttpToolsProtocol
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.api import routes as identity_routes
@@ -54,7 +54,7 @@ from onestack.image.api import MOUNT_PATH as IMAGE_PATH
 from onestack.image.api import build_app as image_app
 from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
-from onestack.image.manager.stores import build_stores
+from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
@@ -94,8 +94,9 @@ def _setup(settings: Settings) -> BootstrapResult:
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     passwords = prepare_passwords(settings.state_dir)  # on a first start, hashed meanwhile
     migrate.upgrade(settings.sqlalchemy_url)
-    if settings.image.store == "memory" and not settings.image.stores and settings.workers > 1:
-        raise SystemExit("The memory image store keeps data in one process: use --workers 1.")
+    local = process_local(settings.image)
+    if local and settings.workers > 1:
+        raise SystemExit(f"The {local[0]} image store keeps data in one process: use --workers 1.")
     # Every worker must sign and decrypt with the same keys: create them before any fork.
     load_keys(settings.state_dir / TOKEN_KEYS)
     load_keys(settings.state_dir / CREDENTIAL_KEYS)
@@ -254,7 +255,9 @@ def serve(
         lifespan="off",
         ws="none",  # no API speaks WebSocket; "auto" would import the websockets package
         server_header=False,
-        http=CoalescingHttpToolsProtocol,  # header block and body in one write
+        http=GuardedHttpToolsProtocol,  # header block and body in one write; deadlines
+        # uvicorn answers 503 once this many connections are open, this one included.
+        limit_concurrency=settings.server.max_connections + 1,
     )
     server = uvicorn.Server(config)
 
@@ -267,7 +270,17 @@ def serve(
             if sock is None:
                 write_run_file(settings.run_file, settings, cloud.services)
             on_ready()
-        await task
+        guard = asyncio.create_task(
+            sweep_forever(
+                server.server_state.connections,
+                settings.server.header_timeout_s,
+                settings.server.body_idle_timeout_s,
+            )
+        )
+        try:
+            await task
+        finally:
+            guard.cancel()
 
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
     # that was installed before it; a quiet handler makes a requested stop exit with status 0.

@@ -31,9 +31,12 @@ class IdentitySettings(BaseModel):
     region: str = "RegionOne"
     # An operator's policy overrides; default <state_dir>/policy.yaml when it exists.
     policy_file: Path | None = None
-    # The project whose admins are cloud admins (Keystone's admin_project_name).
-    admin_project_name: str = "admin"
-    admin_project_domain_id: str = "default"
+    # Keystone's default: the admin role on any project (or on the system) makes a cloud admin.
+    # Naming a project here (Keystone's [resource] admin_project_name) makes only that project's
+    # admins cloud admins; tokens then carry `is_admin_project`. Its domain is named, default
+    # "Default" (Keystone's admin_project_domain_name).
+    admin_project_name: str | None = None
+    admin_project_domain_name: str = "Default"
     password_min_length: int = Field(0, ge=0)
     # A regular expression every new password must match (Keystone's password_regex).
     password_regex: str | None = None
@@ -50,9 +53,12 @@ CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compr
 
 
 class StoreSettings(BaseModel):
-    """One named filesystem image store (`[image.stores.<name>]`, or just its directory)."""
+    """One named image store (`[image.stores.<name>]`, or just its directory)."""
 
-    dir: Path
+    # A name in `onestack.image.drivers.DRIVERS` ("filesystem", "memory").
+    driver: str = "filesystem"
+    # Where a store that keeps files keeps them (the filesystem store needs one).
+    dir: Path | None = None
     description: str = ""
 
 
@@ -62,12 +68,12 @@ IMPORT_METHODS = ("glance-direct", "copy-image")
 class ImageSettings(BaseModel):
     """The image service's own section (`[image]` in the TOML file)."""
 
-    # Which store keeps image data ("filesystem" or "memory") and, for the filesystem store,
-    # where; default <state_dir>/images. Used while `stores` is empty: one store, named
-    # "file" (or "memory").
-    store: Literal["filesystem", "memory"] = "filesystem"
+    # Which store driver keeps image data (a name in `image.drivers.DRIVERS`: "filesystem" or
+    # "memory") and, for the filesystem store, where; default <state_dir>/images. Used while
+    # `stores` is empty: one store, named "file" (or "memory").
+    store: str = "filesystem"
     store_dir: Path | None = None
-    # Several named filesystem stores (Glance's enabled_backends), e.g.
+    # Several named stores (Glance's enabled_backends), filesystem unless `driver` says, e.g.
     # `stores = {fast = "/srv/fast", cheap = {dir = "/srv/cheap", description = "HDD"}}`;
     # uploads and imports go to `default_store` (default: the first) unless told otherwise.
     stores: dict[str, StoreSettings] = {}
@@ -150,6 +156,20 @@ class CorsSettings(BaseModel):
     max_age_s: int = Field(3600, ge=0)
 
 
+class ServerSettings(BaseModel):
+    """The HTTP server's self-protection (`[server]`); each API process applies them alone."""
+
+    # A request's whole head (request line and headers) must arrive within this, counted from
+    # the connection's start or the next request's first byte; else 408 and the connection
+    # closes (a connection that sent nothing is just closed).
+    header_timeout_s: float = Field(30, gt=0)
+    # A request body may pause this long between chunks (not a total: a slow upload that keeps
+    # moving is never cut); else 408 and the connection closes.
+    body_idle_timeout_s: float = Field(60, gt=0)
+    # Open connections one API process serves; requests on any beyond are answered 503.
+    max_connections: int = Field(1000, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything `onestack` needs to know to run; units are in the names."""
 
@@ -169,6 +189,7 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -18,12 +18,12 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from onestack.common.errors import OneStackError, error_for_status
+from onestack.common.errors import BadRequest, OneStackError, error_for_status
 from onestack.common.metrics import Metrics
 from onestack.common.text import ForbiddenText, url_problem
 
@@ -80,6 +80,11 @@ def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Sta
         assert isinstance(exc, HTTPException)
         return respond(request, error_for_status(exc.status_code))
 
+    async def on_client_gone(request: Request, exc: Exception) -> Response:
+        # The client closed, or the server timed its body out: nobody reads this answer, but
+        # the request's log line shows a 4xx, not a bug.
+        return respond(request, BadRequest("The client went away before its request was whole."))
+
     async def on_bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return respond(request, OneStackError())
@@ -88,6 +93,7 @@ def service_app(routes: Sequence[BaseRoute], render_error: ErrorRenderer) -> Sta
         exception_handlers={
             OneStackError: on_domain_error,
             HTTPException: on_http_error,
+            ClientDisconnect: on_client_gone,
             Exception: on_bug,
         },
     )

@@ -10,8 +10,11 @@ A rule is a boolean expression (the oslo.policy syntax operators know):
 
 `key:value` compares a credential (`user_id`, `project_id`, `domain_id`, `system_scope`,
 `is_admin_project`, ...) with `value`, which is a literal or `%(target.path)s`, a dotted path
-into the target. Defaults ship as YAML with each service; an operator's file overrides them
-rule by rule. Nothing here knows HTTP: `enforce` raises the error class it is given.
+into the target. Defaults ship as YAML with each service, on top of the personas every
+service shares (personas.yaml: `cloud_admin`, `cloud_reader`, `service_role`); an operator's
+file overrides them rule by rule. `is_admin_project` is true for every project-scoped token
+unless an admin project is configured (Keystone's default), so `role:admin` on any project
+makes a cloud admin. Nothing here knows HTTP: `enforce` raises the error class it is given.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ Check = Callable[[Mapping[str, Any], Mapping[str, Any], "Policy"], bool]
 # A `%(target.x)s` reference holds parentheses that are not grouping.
 _TOKEN = re.compile(r"(?:%\([^)]*\)|[^\s()])+|\(|\)")
 _TARGET_REF = re.compile(r"^%\((.+)\)s$")
+PERSONAS_FILE = Path(__file__).with_name("personas.yaml")
 
 
 class PolicyError(ValueError):
@@ -43,8 +47,9 @@ class Policy:
 
     @classmethod
     def load(cls, defaults: Path, override: Path | None = None) -> Policy:
-        """The shipped defaults, with the operator's file (if it exists) laid over them."""
-        rules = _read(defaults)
+        """The shared personas, the service's shipped defaults over them, and the operator's
+        file (if it exists) over both."""
+        rules = _read(PERSONAS_FILE) | _read(defaults)
         if override is not None and override.exists():
             rules.update(_read(override))
         return cls(rules)

@@ -148,10 +148,23 @@ def _bootstrap(
         for service_type, name, path in CATALOG_SERVICES:
             _ensure_endpoints(session, region, f"{base_url}{path}", service_type, name)
         generation.bump(session)  # other processes on this database may cache the catalog
-    write_private(
-        result.clouds_file, yaml.safe_dump(_clouds(identity_url, region, passwords.plain))
-    )
+    ours = _clouds(identity_url, region, passwords.plain)
+    write_private(result.clouds_file, yaml.safe_dump(_merged_clouds(result.clouds_file, ours)))
     return result
+
+
+def _merged_clouds(path: Path, ours: dict[str, Any]) -> dict[str, Any]:
+    """`ours` over what the file at `path` holds: onestack's own clouds are rewritten on every
+    start, the entries a user added (an application credential, another cloud) are kept."""
+    try:
+        existing = yaml.safe_load(path.read_text()) if path.exists() else None
+    except yaml.YAMLError:
+        # Never lose a user's hand edits: keep the unreadable file beside the new one.
+        path.replace(path.with_name(path.name + ".invalid"))
+        existing = None
+    if not isinstance(existing, dict) or not isinstance(existing.get("clouds"), dict):
+        return ours
+    return {**existing, "clouds": {**existing["clouds"], **ours["clouds"]}}
 
 
 def _ensure_roles(session: Session) -> dict[str, str]:

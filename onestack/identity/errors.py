@@ -5,6 +5,7 @@ ApplicationCredentialAuthError                              401
 ApplicationCredentialValidationError                        400
 ActionForbidden, NoLimitReference, RegisteredLimitInUse     403
 <Resource>NotFound (DomainNotFound, UserNotFound, ...)      404  "Could not find user: <id>."
+MarkerNotFound                                              404  "Marker <id> could not be found."
 LimitConflict                                               409
 """
 
@@ -50,6 +51,13 @@ class ResourceNotFound(NotFound):
 
     def __init__(self, ref_id: str) -> None:
         super().__init__(f"Could not find {self.kind}: {ref_id}.")
+
+
+class MarkerNotFound(NotFound):
+    """A list's `marker` names no entry of that kind."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__(f"Marker {marker} could not be found.")
 
 
 class DomainNotFound(ResourceNotFound):

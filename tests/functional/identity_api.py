@@ -101,3 +101,29 @@ def assert_create_refused(api: IdentityClient, collection: str, body: bytes, fra
     response = api.post(collection, content=body, headers={"Content-Type": "application/json"})
     assert fragment in assert_identity_error(response, 400)["message"]
     assert api.get(collection).json()[collection] == before
+
+
+def project_admin(cloud: CloudProcess, name: str, domain_id: str = "default") -> tuple[str, str]:
+    """A new user holding admin on a new project of their own (as Tempest's dynamic admin and
+    many automation accounts do), and their project-scoped token: (token, project_id)."""
+    api = admin_client(cloud)
+    project = api.post("projects", json={"project": {"name": name, "domain_id": domain_id}})
+    assert project.status_code == 201, project.text
+    project_id = project.json()["project"]["id"]
+    password = f"{name}-pass-1"
+    user = {"name": name, "domain_id": domain_id, "password": password}
+    made = api.post("users", json={"user": user})
+    assert made.status_code == 201, made.text
+    admin_role = api.get("roles", params={"name": "admin"}).json()["roles"][0]["id"]
+    grant = f"projects/{project_id}/users/{made.json()['user']['id']}/roles/{admin_role}"
+    assert api.put(grant).status_code == 204
+    login = {"name": name, "domain": {"id": domain_id}, "password": password}
+    body = {
+        "auth": {
+            "identity": {"methods": ["password"], "password": {"user": login}},
+            "scope": {"project": {"id": project_id}},
+        }
+    }
+    response = post_token(cloud, body)
+    assert response.status_code == 201, response.text
+    return response.headers["X-Subject-Token"], project_id

@@ -18,10 +18,16 @@ WAIT_S = 30
 class ImageClient:
     """Plain HTTP to /image/v2 with one project-scoped token."""
 
-    def __init__(self, cloud: CloudProcess, user: str = "admin", project: str | None = None):
+    def __init__(
+        self,
+        cloud: CloudProcess,
+        user: str = "admin",
+        project: str | None = None,
+        token: str | None = None,
+    ):
         self.cloud = cloud
         self.base = f"{cloud.url}/image/v2"
-        self.token = issue(cloud, user, project_scope(project or user))
+        self.token = token or issue(cloud, user, project_scope(project or user))
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}

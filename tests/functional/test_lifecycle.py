@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
+from pathlib import Path
+
+import yaml
 
 from tests.functional.cloud import CloudProcess
 from tests.functional.identity_api import admin_token, issue, project_scope, validate
@@ -54,3 +58,54 @@ def test_db_upgrade_is_idempotent(cloud: CloudProcess) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "current" in result.stdout
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The state letter of each child of `pid` (Z: ended and never waited for)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found[int(stat.parent.name)] = fields[0]
+    return found
+
+
+def test_the_ended_guest_image_build_leaves_no_zombie(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    # The build fails at once (its output directory is a file), so its process ends early.
+    (state_dir / "guest-images").write_text("not a directory")
+    cloud = CloudProcess(state_dir=state_dir, env={"ONESTACK_IMAGE__GUEST_IMAGES": "true"})
+    cloud.start()
+    assert cloud.process is not None
+    up = cloud.process.pid
+    try:
+        deadline = time.monotonic() + 60
+        # The build's failure is printed as it ends; then no child of `up` is still running.
+        while "Traceback" not in cloud.log_text() or set(_children(up).values()) - {"Z"}:
+            assert time.monotonic() < deadline, "the guest image build never ended"
+            time.sleep(0.05)
+        reaped_by = time.monotonic() + 10
+        while "Z" in _children(up).values():
+            assert time.monotonic() < reaped_by, f"a zombie under onestack up: {_children(up)}"
+            time.sleep(0.05)
+    finally:
+        cloud.stop()
+
+
+def test_a_restart_keeps_the_clouds_a_user_added_to_clouds_yaml(cloud: CloudProcess) -> None:
+    written = yaml.safe_load(cloud.clouds_file.read_text())
+    mine = {"auth": {"auth_url": cloud.identity_url}, "auth_type": "v3applicationcredential"}
+    written["clouds"]["mine"] = mine
+    written["clouds"]["onestack"]["auth"]["password"] = "stale"
+    cloud.clouds_file.write_text(yaml.safe_dump(written))
+
+    cloud.restart()
+
+    rewritten = yaml.safe_load(cloud.clouds_file.read_text())
+    assert rewritten["clouds"]["mine"] == mine
+    assert rewritten["clouds"]["onestack"]["auth"]["password"] == cloud.password("admin")
+    assert cloud.openstack("token", "issue", "-f", "json")["id"]

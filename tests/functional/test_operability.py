@@ -155,7 +155,10 @@ def test_policy_dump_and_an_image_override_take_effect_after_restart(
     )  # fmt: skip
     assert dumped.returncode == 0, dumped.stderr
     assert str(cloud.state_dir / "image-policy.yaml") in dumped.stdout
-    assert 'image:get_images: "rule:context_is_admin or rule:project_reader"' in output.read_text()
+    dumped_rules = output.read_text()
+    assert 'image:get_images: "rule:context_is_admin or rule:project_reader"' in dumped_rules
+    assert 'context_is_admin: "rule:cloud_admin"' in dumped_rules
+    assert "cloud_admin: " in dumped_rules.split("context_is_admin")[0]  # the personas come first
     demo = ImageClient(cloud, "demo")
     assert demo.list().status_code == 200
     override = cloud.state_dir / "image-policy.yaml"

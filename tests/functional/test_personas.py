@@ -5,7 +5,9 @@ the cloud (domains, roles, the catalog).
 The world, built through the API as the cloud admin: two domains (dom-a, dom-b), each with a
 project, a group, a spare user, and three personas holding tokens: a domain admin (admin on
 the domain, domain-scoped token), a project member and a project reader (member / reader on
-the project, project-scoped tokens); plus the bootstrap cloud admin (admin on project admin).
+the project, project-scoped tokens); plus the bootstrap cloud admin (admin on project admin)
+and a project admin (admin on a project of dom-a): by Keystone's default an admin on any project
+is a cloud admin too (test_admin_project.py has the stricter `admin_project_name` mode).
 Every row of the matrix is one persona doing one thing with plain HTTP; a 403 carries
 Keystone's error body and changes nothing. A few rows run the real `openstack` CLI as the
 persona with a clouds.yaml of its own.
@@ -28,10 +30,13 @@ from tests.functional.identity_api import (
     admin_token,
     assert_identity_error,
     post_token,
+    project_admin,
 )
+from tests.functional.image_api import ImageClient
 
 PASSWORD = "persona-pass-1"
 CLOUD_ADMIN = "cloud-admin"
+PROJECT_ADMIN = "project-admin"  # admin on a project of dom-a that is not the admin project
 
 
 @dataclass
@@ -114,6 +119,8 @@ def world(cloud: CloudProcess) -> World:
         api.post("services", json={"service": {"type": "persona-svc"}}), "service"
     )
     world.tokens[CLOUD_ADMIN] = admin_token(cloud)
+    token, world.ids["ops_project"] = project_admin(cloud, "ops-a", world.ids["dom_a"])
+    world.tokens[PROJECT_ADMIN] = token
     return world
 
 
@@ -136,11 +143,12 @@ def cross_domain_rows() -> list[tuple[str, str, str, Any, int]]:
             rows.append((persona, "GET", path, None, 403))
             rows.append((persona, "PATCH", path, {key: DESCRIBE}, 403))
             rows.append((persona, "DELETE", path, None, 403))
-    rows += [
-        (CLOUD_ADMIN, "GET", "projects/{b_project}", None, 200),
-        (CLOUD_ADMIN, "GET", "users/{b_member}", None, 200),
-        (CLOUD_ADMIN, "GET", "groups/{b_group}", None, 200),
-    ]
+    for admin in (CLOUD_ADMIN, PROJECT_ADMIN):
+        rows += [
+            (admin, "GET", "projects/{b_project}", None, 200),
+            (admin, "GET", "users/{b_member}", None, 200),
+            (admin, "GET", "groups/{b_group}", None, 200),
+        ]
     return rows
 
 
@@ -154,6 +162,8 @@ def create_rows() -> list[tuple[str, str, str, Any, int]]:
         own = {key: {"name": f"new-{key}-{{uniq}}", "domain_id": "{dom_a}"}}
         rows.append(("a-member", "POST", collection, own, 403))
         rows.append(("a-reader", "POST", collection, own, 403))
+        other = {key: {"name": f"new-{key}-{{uniq}}", "domain_id": "{dom_b}"}}
+        rows.append((PROJECT_ADMIN, "POST", collection, other, 201))
     return rows
 
 
@@ -173,6 +183,8 @@ def grant_rows() -> list[tuple[str, str, str, Any, int]]:
         ("a-reader", "PUT", inside, None, 403),
         ("a-member", "PUT", "groups/{a_group}/users/{a_member}", None, 403),
         (CLOUD_ADMIN, "PUT", "projects/{b_project}/users/{b_spare}/roles/{reader}", None, 204),
+        (PROJECT_ADMIN, "PUT", "projects/{b_project}/users/{b_spare}/roles/{member}", None, 204),
+        (PROJECT_ADMIN, "PUT", "domains/{dom_b}/users/{b_spare}/roles/{reader}", None, 204),
     ]
 
 
@@ -230,6 +242,7 @@ def cloud_rows() -> list[tuple[str, str, str, Any, int]]:
         for persona in PERSONAS:
             rows.append((persona, "POST", collection, body, 403))
         rows.append((CLOUD_ADMIN, "POST", collection, body, 201))
+        rows.append((PROJECT_ADMIN, "POST", collection, body, 201))
     return rows
 
 
@@ -320,6 +333,9 @@ LISTINGS = [
     (CLOUD_ADMIN, "users", {"dom_a", "dom_b", "default"}),
     (CLOUD_ADMIN, "projects", {"dom_a", "dom_b", "default"}),
     (CLOUD_ADMIN, "groups", {"dom_a", "dom_b"}),
+    (PROJECT_ADMIN, "users", {"dom_a", "dom_b", "default"}),
+    (PROJECT_ADMIN, "projects", {"dom_a", "dom_b", "default"}),
+    (PROJECT_ADMIN, "groups", {"dom_a", "dom_b"}),
 ]
 
 
@@ -334,7 +350,7 @@ def test_listings_show_each_persona_only_what_it_may_see(
     assert response.status_code == 200, response.text
     seen = {item["domain_id"] for item in response.json()[collection]}
     wanted = {world.ids.get(name, name) for name in expected}
-    if persona == CLOUD_ADMIN:
+    if persona in (CLOUD_ADMIN, PROJECT_ADMIN):
         assert wanted <= seen  # the whole cloud, other tests' domains included
     else:
         assert seen == wanted
@@ -518,3 +534,58 @@ def test_a_user_cannot_hand_their_credential_to_someone_else(
     assert_identity_error(reader.patch(f"credentials/{mine}", json=handed), 403)
     after = admin_client(cloud).get(f"credentials/{mine}").json()["credential"]
     assert after["user_id"] == world.ids["a_reader"]
+
+
+# -- Keystone's default: an admin on any project is the cloud admin ----------------------------
+
+
+def test_project_admin_token_does_not_carry_is_admin_project(
+    cloud: CloudProcess, world: World
+) -> None:
+    # Keystone shows `is_admin_project` only when an admin project is configured.
+    token = world.tokens[PROJECT_ADMIN]
+    body = world.client(cloud, CLOUD_ADMIN).get("auth/tokens", headers={"X-Subject-Token": token})
+    assert body.status_code == 200, body.text
+    shown = body.json()["token"]
+    assert shown["project"]["id"] == world.ids["ops_project"]
+    assert "admin" in {role["name"] for role in shown["roles"]}
+    assert "is_admin_project" not in shown
+
+
+def test_project_admin_is_an_image_admin(cloud: CloudProcess, world: World) -> None:
+    # Regression: "Only administrators may change an image's owner" for a project admin.
+    images = ImageClient(cloud, token=world.tokens[PROJECT_ADMIN])
+    image = images.create(name="ops-image", disk_format="raw", container_format="bare")
+    given = images.patch(image["id"], [{"op": "replace", "path": "/owner", "value": "elsewhere"}])
+    assert given.status_code == 200, given.text
+    published = images.patch(
+        image["id"], [{"op": "replace", "path": "/visibility", "value": "public"}]
+    )
+    assert published.status_code == 200, published.text
+    shown = ImageClient(cloud).show(image["id"])
+    assert (shown["owner"], shown["visibility"]) == ("elsewhere", "public")
+
+
+def test_cli_project_admin_creates_a_domain(
+    cloud: CloudProcess, world: World, tmp_path: Path
+) -> None:
+    clouds = {
+        "ops": {
+            "auth": {
+                "auth_url": cloud.identity_url,
+                "username": "ops-a",
+                "password": "ops-a-pass-1",
+                "user_domain_id": world.ids["dom_a"],
+                "project_id": world.ids["ops_project"],
+            },
+            "identity_api_version": "3",
+            "region_name": "RegionOne",
+        }
+    }
+    path = tmp_path / "clouds.yaml"
+    path.write_text(yaml.safe_dump({"clouds": clouds}))
+    made = cloud.openstack(
+        "domain", "create", "ops-made", "-f", "json", cloud="ops", clouds_file=path
+    )
+    shown = admin_client(cloud).get(f"domains/{made['id']}")
+    assert shown.status_code == 200 and shown.json()["domain"]["name"] == "ops-made"

@@ -8,6 +8,7 @@ import pytest
 
 from onestack.common.policy import Policy, PolicyError
 from onestack.identity.policy import DEFAULT_POLICY_FILE
+from onestack.image.policy import DEFAULT_POLICY_FILE as IMAGE_POLICY_FILE
 
 ADMIN_PROJECT = {"roles": ["admin", "member", "reader"], "is_admin_project": True}
 DOMAIN_ADMIN = {"roles": ["admin", "member", "reader"], "domain_id": "d1"}
@@ -80,3 +81,46 @@ def test_default_personas() -> None:
     assert not policy.allowed("identity:create_project", MEMBER, project_target)
     assert policy.allowed("identity:get_project", MEMBER, {"project": {"id": "p1"}})
     assert not policy.allowed("identity:get_project", MEMBER, project_target)
+
+
+# Credentials as tokens give them: in the default mode every project-scoped token counts as
+# the admin project's (Keystone's default), so only the role decides.
+PROJECT_ADMIN = {
+    "roles": ["admin", "member", "reader"],
+    "project_id": "p7",
+    "is_admin_project": True,
+}
+PROJECT_READER = {"roles": ["reader"], "project_id": "p7", "is_admin_project": True}
+SYSTEM_READER = {"roles": ["reader"], "system_scope": "all"}
+
+
+def test_an_admin_of_any_admin_project_manages_the_cloud() -> None:
+    policy = Policy.load(DEFAULT_POLICY_FILE)
+    for action in ("identity:create_domain", "identity:create_service", "identity:list_users"):
+        assert policy.allowed(action, PROJECT_ADMIN, {})
+        assert not policy.allowed(action, {**PROJECT_ADMIN, "is_admin_project": False}, {})
+        assert not policy.allowed(action, DOMAIN_ADMIN, {})
+
+
+def test_a_project_reader_is_not_a_cloud_reader_but_a_system_reader_is() -> None:
+    policy = Policy.load(DEFAULT_POLICY_FILE)
+    assert not policy.allowed("identity:list_domains", PROJECT_READER, {})
+    assert not policy.allowed("identity:list_users", PROJECT_READER, {"domain_id": "d1"})
+    assert policy.allowed("identity:list_domains", SYSTEM_READER, {})
+    assert not policy.allowed("identity:create_domain", SYSTEM_READER, {})
+
+
+def test_every_service_shares_the_personas() -> None:
+    image = Policy.load(IMAGE_POLICY_FILE)
+    assert image.allowed("context_is_admin", PROJECT_ADMIN, {})
+    assert not image.allowed("context_is_admin", {**PROJECT_ADMIN, "is_admin_project": False}, {})
+    assert not image.allowed("context_is_admin", PROJECT_READER, {})
+    assert image.text["cloud_admin"] == Policy.load(DEFAULT_POLICY_FILE).text["cloud_admin"]
+
+
+def test_a_service_or_operator_may_redefine_a_persona(tmp_path: Path) -> None:
+    override = tmp_path / "policy.yaml"
+    override.write_text('cloud_admin: "role:admin and system_scope:all"\n')
+    policy = Policy.load(DEFAULT_POLICY_FILE, override)
+    assert not policy.allowed("identity:create_domain", PROJECT_ADMIN, {})
+    assert policy.allowed("identity:create_domain", {"roles": ["admin"], "system_scope": "all"}, {})

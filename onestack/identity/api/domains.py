@@ -12,13 +12,13 @@ from starlette.routing import Route
 from onestack.common.http import JSONResponse
 from onestack.identity.api.common import (
     bool_query,
-    collection,
     enforce,
     manager,
     parse_body,
     self_link,
 )
 from onestack.identity.api.fields import Attributes, Description, Envelope, Name
+from onestack.identity.api.paging import paged_collection
 from onestack.identity.models import Domain
 
 
@@ -66,7 +66,8 @@ async def list_domains(request: Request) -> Response:
     domains = manager(request).domains.list(
         name=request.query_params.get("name"), enabled=bool_query(request, "enabled")
     )
-    return collection(request, "domains", (render(request, d) for d in domains))
+    items = (render(request, d) for d in domains)
+    return paged_collection(request, "domains", items, manager(request).domains.get)
 
 
 async def create_domain(request: Request) -> Response:

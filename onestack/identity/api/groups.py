@@ -20,6 +20,7 @@ from onestack.identity.api.common import (
     self_link,
 )
 from onestack.identity.api.fields import Attributes, Description, Envelope, VisibleName
+from onestack.identity.api.paging import paged_collection
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import Group
 
@@ -70,7 +71,8 @@ async def list_groups(request: Request) -> Response:
         domain_id = ctx.domain_id
     enforce(request, "identity:list_groups", {"domain_id": domain_id})
     found = manager(request).groups.list(name=request.query_params.get("name"), domain_id=domain_id)
-    return collection(request, "groups", (render(request, g) for g in found))
+    items = (render(request, g) for g in found)
+    return paged_collection(request, "groups", items, manager(request).groups.get)
 
 
 async def create_group(request: Request) -> Response:

@@ -26,6 +26,7 @@ from onestack.identity.api.common import (
     parse_body,
 )
 from onestack.identity.api.fields import Attributes, Description, Envelope, Id
+from onestack.identity.api.paging import paged_collection
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.projects import MAX_TAGS, ProjectFilters, ProjectView
 
@@ -139,7 +140,8 @@ async def list_projects(request: Request) -> Response:
         domain_id = ctx.domain_id  # a domain reader sees their own domain's projects
     enforce(request, "identity:list_projects", {"domain_id": domain_id})
     views = manager(request).projects.list(_filters(request, domain_id))
-    return collection(request, "projects", (_render(request, v) for v in views))
+    items = (_render(request, v) for v in views)
+    return paged_collection(request, "projects", items, manager(request).projects.get)
 
 
 def _requested_domain(raw: bytes, ctx: RequestContext) -> str:

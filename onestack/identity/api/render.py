@@ -37,6 +37,8 @@ def token(view: TokenView, catalog: list[CatalogEntry] | None) -> dict[str, Any]
     if view.project and view.project_domain:
         body["project"] = {**_named(view.project), "domain": _named(view.project_domain)}
         body["is_domain"] = False
+        if view.shows_admin_project:
+            body["is_admin_project"] = view.is_admin_project
     elif view.domain:
         body["domain"] = _named(view.domain)
     elif payload.scope == "system":

@@ -27,6 +27,7 @@ from onestack.identity.api.common import (
     self_link,
 )
 from onestack.identity.api.fields import Attributes, Envelope, VisibleName
+from onestack.identity.api.paging import paged_collection
 from onestack.identity.manager.login import password_expires_at
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import User
@@ -119,7 +120,8 @@ async def list_users(request: Request) -> Response:
         enabled=bool_query(request, "enabled"),
         expires=parse_expiry_filter(expiry) if expiry is not None else (),
     )
-    return collection(request, "users", (render(request, u) for u in users))
+    items = (render(request, u) for u in users)
+    return paged_collection(request, "users", items, manager(request).users.get)
 
 
 async def create_user(request: Request) -> Response:

@@ -1,7 +1,8 @@
 """Identity's logic and its only writes, one manager per kind of resource.
 
-`IdentityManager` holds them all over one database and one notifier; the API layer reaches
-each through it (`manager.projects.create(...)`) and never touches the tables itself.
+`IdentityManager` builds them all over one `IdentityDeps` (database, notifier, settings); the
+API layer reaches each through it (`manager.projects.create(...)`) and never touches the
+tables itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from onestack.identity import keys
 from onestack.identity.manager.access_rules import AccessRuleManager
 from onestack.identity.manager.app_credentials import ApplicationCredentialManager
 from onestack.identity.manager.assignments import AssignmentManager
+from onestack.identity.manager.base import IdentityDeps
 from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
 from onestack.identity.manager.domains import DomainManager
@@ -58,17 +60,17 @@ class IdentityManager:
         self.db = db
         self.settings = settings
         self.state_dir = state_dir  # where key repositories live (tokens, credentials)
-        self.tokens = TokenManager(db, token_format, settings)
-        parts = (db, notifier, settings)
-        self.domains = DomainManager(*parts)
-        self.projects = ProjectManager(*parts)
-        self.users = UserManager(*parts)
-        self.groups = GroupManager(*parts)
-        self.roles = RoleManager(*parts)
-        self.assignments = AssignmentManager(*parts)
-        self.catalog = CatalogManager(*parts)
-        self.credentials = CredentialManager(*parts, key_dir=state_dir / keys.CREDENTIAL_KEYS)
+        deps = IdentityDeps(db, notifier, settings)
+        self.tokens = TokenManager(deps, token_format)
+        self.domains = DomainManager(deps)
+        self.projects = ProjectManager(deps)
+        self.users = UserManager(deps)
+        self.groups = GroupManager(deps)
+        self.roles = RoleManager(deps)
+        self.assignments = AssignmentManager(deps)
+        self.catalog = CatalogManager(deps)
+        self.credentials = CredentialManager(deps, key_dir=state_dir / keys.CREDENTIAL_KEYS)
         # Unified limits; also the quota LimitSource other services enforce with.
-        self.limits = LimitManager(*parts)
-        self.app_credentials = ApplicationCredentialManager(*parts)
-        self.access_rules = AccessRuleManager(*parts)
+        self.limits = LimitManager(deps)
+        self.app_credentials = ApplicationCredentialManager(deps)
+        self.access_rules = AccessRuleManager(deps)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.models import AccessRule, ApplicationCredentialAccessRule
 
 
@@ -112,7 +112,7 @@ def purge_user_rules(session: Session, user_id: str) -> None:
     session.execute(delete(AccessRule).where(AccessRule.user_id == user_id))
 
 
-class AccessRuleManager(Store):
+class AccessRuleManager(IdentityBase):
     def list(
         self,
         user_id: str,

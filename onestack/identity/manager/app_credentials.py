@@ -23,7 +23,7 @@ from onestack.common.context import RequestContext
 from onestack.common.errors import Conflict
 from onestack.identity import errors
 from onestack.identity.manager.access_rules import AccessRuleRequest, resolve_rules, rules_of
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.login import utcnow
 from onestack.identity.manager.lookup import NamedRef, Ref, domain_enabled, find_user
 from onestack.identity.models import (
@@ -88,7 +88,7 @@ def generate_secret() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(64)).rstrip(b"=").decode()
 
 
-class ApplicationCredentialManager(Store):
+class ApplicationCredentialManager(IdentityBase):
     def create(
         self,
         ctx: RequestContext,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest, Forbidden
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.effective import (
     Resolved,
     descendants,
@@ -92,7 +92,7 @@ class Names:
     roles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
-class AssignmentManager(Store):
+class AssignmentManager(IdentityBase):
     # -- grants ------------------------------------------------------------------------
 
     def policy_target(self, grant: Grant) -> dict[str, str | None]:

@@ -1,44 +1,39 @@
-"""What every identity resource manager shares: the database, notifications, conflicts.
+"""What identity adds to the common manager base (`common.manager`): its settings, the write
+generation and Keystone's notifications.
 
-Writes go through `Store.writing()`, which turns a uniqueness violation into a 409, rolls
-everything back, and counts the write in the identity generation (see `generation.py`).
-Notifications are sent only after the transaction committed, so a failed request neither
-writes nor announces anything.
+Every write through `writing()` is counted in the identity generation (see `generation.py`)
+inside its own transaction, so every process's caches see it at once. Notifications
+(`identity.<resource>.<operation>`) are sent after the commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
-from onestack.common.errors import Conflict
+from onestack.common.manager import Deps, Manager
 from onestack.identity.manager import generation
 from onestack.settings import IdentitySettings
 
 
-class Store:
-    """Base of the resource managers: one database, one notifier, the identity settings."""
+@dataclass(frozen=True)
+class IdentityDeps(Deps):
+    """What every identity manager is built over."""
 
-    def __init__(self, db: Database, notifier: Notifier, settings: IdentitySettings) -> None:
-        self.db = db
-        self.notifier = notifier
-        self.settings = settings
+    settings: IdentitySettings
 
-    @contextmanager
-    def writing(self, conflict: str = "Duplicate entry.") -> Iterator[Session]:
-        """A write transaction; an integrity violation becomes Conflict(conflict)."""
-        try:
-            with self.db.transaction() as session:
-                yield session
-                generation.bump(session)
-        except IntegrityError as exc:
-            raise Conflict(conflict) from exc
+
+class IdentityBase(Manager[IdentityDeps]):
+    """Base of the identity resource managers."""
+
+    def __init__(self, deps: IdentityDeps) -> None:
+        super().__init__(deps)
+        self.settings = deps.settings
+
+    def before_commit(self, session: Session) -> None:
+        generation.bump(session)
 
     def notify(
         self, ctx: RequestContext | None, resource: str, operation: str, resource_id: str

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest, Conflict, Forbidden
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_service_limits
 from onestack.identity.manager.fields import apply_fields
 from onestack.identity.models import Endpoint, Region, RegisteredLimit, Service
@@ -30,7 +30,7 @@ SERVICE_COLUMNS = frozenset({"type", "name", "description", "enabled"})
 ENDPOINT_COLUMNS = frozenset({"service_id", "interface", "region_id", "url", "enabled"})
 
 
-class CatalogManager(Store):
+class CatalogManager(IdentityBase):
     # -- regions -------------------------------------------------------------------------
 
     def get_region(self, region_id: str) -> Region:

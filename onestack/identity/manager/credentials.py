@@ -21,15 +21,12 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
 from onestack.common.errors import BadRequest, Conflict, OneStackError
 from onestack.identity import errors
 from onestack.identity.keys import KeyRing
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase, IdentityDeps
 from onestack.identity.models import Credential, Project, User
-from onestack.settings import IdentitySettings
 
 COLUMNS = frozenset({"user_id", "project_id", "type", "blob"})
 
@@ -46,11 +43,9 @@ class CredentialView:
     extra: dict[str, Any]
 
 
-class CredentialManager(Store):
-    def __init__(
-        self, db: Database, notifier: Notifier, settings: IdentitySettings, key_dir: Path
-    ) -> None:
-        super().__init__(db, notifier, settings)
+class CredentialManager(IdentityBase):
+    def __init__(self, deps: IdentityDeps, key_dir: Path) -> None:
+        super().__init__(deps)
         self.key_dir = key_dir
         self._keys: KeyRing | None = None
 

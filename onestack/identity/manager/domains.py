@@ -11,7 +11,7 @@ from sqlalchemy import select
 from onestack.common.context import RequestContext
 from onestack.common.errors import Forbidden
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_domain
 from onestack.identity.manager.fields import apply_fields
 from onestack.identity.models import Domain
@@ -19,7 +19,7 @@ from onestack.identity.models import Domain
 COLUMNS = frozenset({"name", "description", "enabled"})
 
 
-class DomainManager(Store):
+class DomainManager(IdentityBase):
     def get(self, domain_id: str) -> Domain:
         with self.db.reader() as session:
             domain = session.get(Domain, domain_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest, NotFound
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_group
 from onestack.identity.manager.fields import apply_fields
 from onestack.identity.manager.users import COMPARISONS
@@ -25,7 +25,7 @@ from onestack.identity.models import Domain, Group, Membership, User
 COLUMNS = frozenset({"name", "description"})
 
 
-class GroupManager(Store):
+class GroupManager(IdentityBase):
     def get(self, group_id: str) -> Group:
         with self.db.reader() as session:
             group = session.get(Group, group_id)

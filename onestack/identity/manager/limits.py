@@ -21,15 +21,12 @@ from typing import Any
 from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
 from onestack.common.errors import BadRequest
 from onestack.identity import errors
 from onestack.identity.manager import generation
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase, IdentityDeps
 from onestack.identity.models import Domain, Limit, Project, Region, RegisteredLimit, Service
-from onestack.settings import IdentitySettings
 
 MODEL_NAME = "flat"
 MODEL_DESCRIPTION = (
@@ -57,11 +54,11 @@ class LimitView:
     project_domain_id: str | None = None
 
 
-class LimitManager(Store):
-    def __init__(self, db: Database, notifier: Notifier, settings: IdentitySettings) -> None:
-        super().__init__(db, notifier, settings)
+class LimitManager(IdentityBase):
+    def __init__(self, deps: IdentityDeps) -> None:
+        super().__init__(deps)
         self._effective: dict[tuple[str, str, str | None], tuple[int, dict[str, int]]] = {}
-        self._generation = generation.GenerationWatch(db)
+        self._generation = generation.GenerationWatch(deps.db)
 
     def model(self) -> dict[str, str]:
         return {"name": MODEL_NAME, "description": MODEL_DESCRIPTION}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest, Conflict, Forbidden
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_project
 from onestack.identity.manager.effective import targets_of
 from onestack.identity.manager.fields import apply_fields
@@ -153,7 +153,7 @@ def _parents(session: Session, project: Project) -> list[Project]:
     return found
 
 
-class ProjectManager(Store):
+class ProjectManager(IdentityBase):
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, project_id: str) -> ProjectView:

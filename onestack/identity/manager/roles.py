@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest, Forbidden
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_role
 from onestack.identity.manager.effective import closure, implication_map
 from onestack.identity.manager.fields import apply_fields
@@ -60,7 +60,7 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
 EXTRA_EXCLUDED = frozenset({"name", "description", "domain_id", "options"})
 
 
-class RoleManager(Store):
+class RoleManager(IdentityBase):
     # -- roles -------------------------------------------------------------------------
 
     def get(self, role_id: str) -> Role:

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
 from onestack.identity import errors
 from onestack.identity.manager import generation
 from onestack.identity.manager.access_rules import rules_of
@@ -26,6 +25,7 @@ from onestack.identity.manager.app_credentials import (
     check_app_cred_login,
     restrict_roles,
 )
+from onestack.identity.manager.base import IdentityBase, IdentityDeps
 from onestack.identity.manager.effective import effective_roles, targets_of
 from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
@@ -45,7 +45,6 @@ from onestack.identity.models import (
     User,
 )
 from onestack.identity.tokens import TokenFormat, TokenPayload, new_audit_id
-from onestack.settings import IdentitySettings
 
 SUPPORTED_METHODS = ("password", "token", "application_credential")
 
@@ -91,8 +90,12 @@ class TokenView:
     project_domain: NamedRef | None = None
     domain: NamedRef | None = None
     roles: tuple[NamedRef, ...] = field(default_factory=tuple)
-    # Scoped to the admin project, whose admins administer the whole cloud.
+    # Whether policy treats the token's project as the admin project, whose admins administer
+    # the whole cloud: every project unless `admin_project_name` names one (Keystone's
+    # default, as oslo.context's). Never a domain or system token: those have their own rules.
     is_admin_project: bool = False
+    # The body shows `is_admin_project` only when an admin project is configured, as Keystone.
+    shows_admin_project: bool = False
     password_expires_at: datetime | None = None
     application_credential: AppCredRef | None = None
 
@@ -148,14 +151,13 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
-class TokenManager:
+class TokenManager(IdentityBase):
     """Tokens over the identity tables."""
 
-    def __init__(self, db: Database, token_format: TokenFormat, settings: IdentitySettings) -> None:
-        self.db = db
+    def __init__(self, deps: IdentityDeps, token_format: TokenFormat) -> None:
+        super().__init__(deps)
         self.format = token_format
-        self.settings = settings
-        self.token_ttl = timedelta(seconds=settings.token_expiration_s)
+        self.token_ttl = timedelta(seconds=deps.settings.token_expiration_s)
         # Caches that hold while the identity write generation does: validations by token id,
         # resolutions of (user, scope, app credential), and scope requests resolved to targets.
         self._validated: dict[str, tuple[int, TokenView]] = {}
@@ -164,7 +166,7 @@ class TokenManager:
         self._catalog: tuple[int, Sequence[Service], Sequence[Endpoint]] | None = None
         # Catalogs with the token's ids filled in, by those ids.
         self._filled: dict[tuple[Any, ...], tuple[int, list[CatalogEntry]]] = {}
-        self.generation = generation.GenerationWatch(db)
+        self.generation = generation.GenerationWatch(deps.db)
 
     # -- issue ---------------------------------------------------------------------------
 
@@ -330,7 +332,7 @@ class TokenManager:
     def revoke(self, token_id: str) -> None:
         """Revoke one token (its audit id); it fails validation from now on, on every process."""
         view = self.validate(token_id)
-        with self.db.transaction() as session:
+        with self.writing() as session:
             if session.get(RevokedToken, view.payload.audit_id) is None:
                 session.add(
                     RevokedToken(
@@ -338,7 +340,6 @@ class TokenManager:
                         expires_at=view.payload.expires_at.replace(tzinfo=None),
                     )
                 )
-                generation.bump(session)
 
     def _check_not_revoked(self, session: Session, payload: TokenPayload) -> None:
         revoked = session.scalars(
@@ -409,8 +410,8 @@ class TokenManager:
             return {
                 "project": NamedRef(project.project_id, project.name),
                 "project_domain": NamedRef(domain.domain_id, domain.name),
-                "is_admin_project": project.name == self.settings.admin_project_name
-                and domain.domain_id == self.settings.admin_project_domain_id,
+                "is_admin_project": self._is_admin_project(project.name, domain.name),
+                "shows_admin_project": self.settings.admin_project_name is not None,
             }
         if payload.scope == "domain":
             domain = session.get(Domain, payload.target_id)
@@ -418,6 +419,12 @@ class TokenManager:
                 raise errors.InvalidToken("The token's domain is gone or disabled.")
             return {"domain": NamedRef(domain.domain_id, domain.name)}
         return {}
+
+    def _is_admin_project(self, project_name: str, domain_name: str) -> bool:
+        wanted = self.settings.admin_project_name
+        if wanted is None:
+            return True
+        return project_name == wanted and domain_name == self.settings.admin_project_domain_name
 
     # -- what a token may see -----------------------------------------------------------
 

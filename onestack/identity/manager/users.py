@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.errors import BadRequest
 from onestack.identity import errors
-from onestack.identity.manager.base import Store
+from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_user
 from onestack.identity.manager.fields import apply_fields
 from onestack.identity.manager.login import authenticate_user, utcnow
@@ -94,7 +94,7 @@ def _split(part: str) -> tuple[str, str]:
     return "eq", part
 
 
-class UserManager(Store):
+class UserManager(IdentityBase):
     def get(self, user_id: str) -> User:
         with self.db.reader() as session:
             user = session.get(User, user_id)

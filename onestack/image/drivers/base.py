@@ -17,14 +17,20 @@ computes sizes and hashes and records the location.
 - `discard_partial()` removes every uncommitted write (run at start: a crash mid-upload must
   not leave partial data behind).
 
-A new store (object storage, say) implements these six methods, joins `DRIVERS` and passes
-`tests/contract/test_image_store.py`; the API and manager need no change.
+A store is built only through `DRIVERS` (`drivers/__init__.py`), by name, from its settings
+entry: `from_settings(settings)`. A new store (object storage, say) is one class implementing
+these methods and one entry in `DRIVERS`; `tests/contract/test_image_store.py` runs over every
+entry, and the API and manager need no change.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from onestack.settings import StoreSettings
 
 
 class DataNotFound(LookupError):
@@ -54,6 +60,13 @@ class ImageStore(ABC):
     description: str = ""
     # What GET /v2/info/stores/detail shows as the store's type.
     kind: str = "store"
+    # The data lives in this process only, so the cloud must run one API worker.
+    process_local: bool = False
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: StoreSettings) -> ImageStore:
+        """The store as its settings entry configures it (ValueError when it cannot be)."""
 
     def properties(self) -> dict[str, object]:
         """What an administrator may see of the store's configuration (no secrets)."""

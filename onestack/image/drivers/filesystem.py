@@ -14,9 +14,12 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from onestack.image.drivers.base import DataNotFound, ImageStore, StoreWriter
+
+if TYPE_CHECKING:
+    from onestack.settings import StoreSettings
 
 CHUNK_BYTES = 4 << 20  # per thread hop of a streamed download (1 MiB cost ~20% more CPU)
 SCHEME = "file://"
@@ -49,6 +52,12 @@ class FilesystemStore(ImageStore):
         self.directory = directory
         self.partial_dir = directory / ".partial"
         self.partial_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @classmethod
+    def from_settings(cls, settings: StoreSettings) -> FilesystemStore:
+        if settings.dir is None:
+            raise ValueError("A filesystem image store needs a directory (`dir`).")
+        return cls(settings.dir)
 
     def properties(self) -> dict[str, object]:
         return {

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from onestack.image.drivers.base import DataNotFound, ImageStore, StoreWriter
+
+if TYPE_CHECKING:
+    from onestack.settings import StoreSettings
 
 CHUNK_BYTES = 64 * 1024
 
@@ -14,6 +18,11 @@ class MemoryStore(ImageStore):
     store_id = "memory"
     kind = "memory"
     description = "Image data in this process's memory (lost on restart)."
+    process_local = True
+
+    @classmethod
+    def from_settings(cls, settings: StoreSettings) -> MemoryStore:
+        return cls()  # nothing to configure; a directory, when given, is not used
 
     def __init__(self) -> None:
         self._data: dict[str, bytes] = {}

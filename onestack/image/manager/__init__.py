@@ -8,7 +8,7 @@ from onestack.common.bus import Notifier
 from onestack.common.db import Database
 from onestack.common.quota import Quotas
 from onestack.image.drivers import ImageStore
-from onestack.image.manager.base import Caller
+from onestack.image.manager.base import Caller, ImageDeps
 from onestack.image.manager.data import DataManager, ImageData
 from onestack.image.manager.images import Change, ImageRecords
 from onestack.image.manager.imports import ImportManager, ImportRequest
@@ -32,7 +32,8 @@ __all__ = [
 
 
 class ImageManager:
-    """The image managers over one database, its stores and one notifier."""
+    """The image managers, each built over one `ImageDeps` (database, notifier, settings,
+    stores, quotas): the image service's public Python interface."""
 
     def __init__(
         self,
@@ -44,13 +45,14 @@ class ImageManager:
     ) -> None:
         self.settings = settings
         self.stores = stores
-        image_quotas = self.quotas = ImageQuotas(db, quotas)
-        self.images = ImageRecords(db, stores, settings, notifier, image_quotas)
-        self.data = DataManager(db, stores, settings, notifier, image_quotas)
-        self.members = MemberManager(db, notifier)
-        self.staging = StagingManager(db, stores, image_quotas, self.data)
-        self.imports = ImportManager(db, stores, settings, notifier, image_quotas, self.data)
-        self.locations = LocationManager(db, stores, notifier)
+        self.quotas = ImageQuotas(db, quotas)
+        deps = ImageDeps(db, notifier, settings, stores, self.quotas)
+        self.images = ImageRecords(deps)
+        self.data = DataManager(deps)
+        self.members = MemberManager(deps)
+        self.staging = StagingManager(deps, self.data)
+        self.imports = ImportManager(deps, self.data)
+        self.locations = LocationManager(deps)
 
     def recover(self) -> None:
         """Once per start, before serving: interrupted uploads, stages and imports."""

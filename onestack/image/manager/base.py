@@ -1,4 +1,5 @@
-"""What the image managers share: the caller, visibility, the clock and notifications."""
+"""What the image managers share: their base and dependencies (on `common.manager`), the
+caller, visibility, the clock and Glance's notifications."""
 
 from __future__ import annotations
 
@@ -10,8 +11,35 @@ from sqlalchemy.orm import Session
 
 from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
+from onestack.common.manager import Deps, Manager
 from onestack.image import errors
+from onestack.image.manager.quota import ImageQuotas
+from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image, ImageMember
+from onestack.settings import ImageSettings
+
+
+@dataclass(frozen=True)
+class ImageDeps(Deps):
+    """What every image manager is built over."""
+
+    settings: ImageSettings
+    stores: StoreSet
+    quotas: ImageQuotas
+
+
+class ImageBase(Manager[ImageDeps]):
+    """Base of the image resource managers."""
+
+    def __init__(self, deps: ImageDeps) -> None:
+        super().__init__(deps)
+        self.settings = deps.settings
+        self.stores = deps.stores
+        self.quotas = deps.quotas
+
+    def notify(self, caller: Caller | None, event: str, image: Image, **extra: Any) -> None:
+        """image.<event> after the commit, with the initiator (and `extra` payload fields)."""
+        notify(self.notifier, caller, event, image, **extra)
 
 
 @dataclass(frozen=True)

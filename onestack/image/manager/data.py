@@ -15,16 +15,13 @@ import anyio.to_thread
 from sqlalchemy import update
 
 from onestack.common.bus import Notifier
-from onestack.common.db import Database
 from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, StoreWriter
-from onestack.image.manager.base import Caller, get_visible, notify, now
+from onestack.image.manager.base import Caller, ImageBase, get_visible, notify, now
 from onestack.image.manager.pipeline import HashingWriter
-from onestack.image.manager.quota import MIB, ImageQuotas
-from onestack.image.manager.stores import StoreSet
+from onestack.image.manager.quota import MIB
 from onestack.image.models import Image, ImageLocation
-from onestack.settings import ImageSettings
 
 
 @dataclass(frozen=True)
@@ -37,21 +34,7 @@ class ImageData:
     end: int = 0
 
 
-class DataManager:
-    def __init__(
-        self,
-        db: Database,
-        stores: StoreSet,
-        settings: ImageSettings,
-        notifier: Notifier,
-        quotas: ImageQuotas,
-    ) -> None:
-        self.db = db
-        self.quotas = quotas
-        self.stores = stores
-        self.settings = settings
-        self.notifier = notifier
-
+class DataManager(ImageBase):
     async def upload(
         self,
         caller: Caller,

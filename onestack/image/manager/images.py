@@ -7,25 +7,16 @@ Notifications go out after the commit; image data is removed from the store afte
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from onestack.common.bus import Notifier
-from onestack.common.db import Database
 from onestack.common.errors import OneStackError
 from onestack.image import errors
 from onestack.image.manager import fields
-from onestack.image.manager.base import Caller, get_visible, notify, now
+from onestack.image.manager.base import Caller, ImageBase, get_visible, now
 from onestack.image.manager.query import ListQuery, list_images
-from onestack.image.manager.quota import ImageQuotas
-from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image, ImageProperty, ImageTag
-from onestack.settings import ImageSettings
 
 
 @dataclass(frozen=True)
@@ -37,22 +28,8 @@ class Change:
     value: Any = None
 
 
-class ImageRecords:
+class ImageRecords(ImageBase):
     """The image table's only writer."""
-
-    def __init__(
-        self,
-        db: Database,
-        stores: StoreSet,
-        settings: ImageSettings,
-        notifier: Notifier,
-        quotas: ImageQuotas,
-    ) -> None:
-        self.db = db
-        self.quotas = quotas
-        self.stores = stores
-        self.settings = settings
-        self.notifier = notifier
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -94,31 +71,31 @@ class ImageRecords:
         image.locations = []
         self._check_counts(image)
         self.quotas.claim_image(image.owner)
-        with self._writing(image_id) as session:
+        with self.writing(errors.DuplicateImage(image_id)) as session:
             session.add(image)
         try:
             self.quotas.recheck_images(image.owner)
         except OneStackError:
             self._discard(image_id)
             raise
-        notify(self.notifier, caller, "create", image)
+        self.notify(caller, "create", image)
         return image
 
     def update(self, caller: Caller, image_id: str, changes: Sequence[Change]) -> Image:
         """Apply every change or none of them."""
-        with self._writing(image_id) as session:
+        with self.writing(errors.DuplicateImage(image_id)) as session:
             image = get_visible(session, caller, image_id)
             for change in changes:
                 self._apply(caller, image, change)
             self._check_counts(image)
             image.updated_at = now()
-        notify(self.notifier, caller, "update", image)
+        self.notify(caller, "update", image)
         return image
 
     def delete(self, caller: Caller, image_id: str) -> None:
         """Remove the record, then its data in every store (and staged data); a protected
         image refuses (403)."""
-        with self._writing(image_id) as session:
+        with self.writing(errors.DuplicateImage(image_id)) as session:
             image = get_visible(session, caller, image_id)
             if image.protected:
                 raise errors.ImageProtected(image_id)
@@ -130,27 +107,27 @@ class ImageRecords:
             if store is not None:
                 store.delete(location)
         image.status = "deleted"
-        notify(self.notifier, caller, "delete", image)
+        self.notify(caller, "delete", image)
 
     def add_tag(self, caller: Caller, image_id: str, tag: str) -> None:
         fields.check_tag(tag)
-        with self._writing(image_id) as session:
+        with self.writing(errors.DuplicateImage(image_id)) as session:
             image = get_visible(session, caller, image_id)
             if tag not in {t.tag for t in image.tags}:
                 image.tags.append(ImageTag(tag=tag))
                 self._check_counts(image)
                 image.updated_at = now()
-        notify(self.notifier, caller, "update", image)
+        self.notify(caller, "update", image)
 
     def remove_tag(self, caller: Caller, image_id: str, tag: str) -> None:
-        with self._writing(image_id) as session:
+        with self.writing(errors.DuplicateImage(image_id)) as session:
             image = get_visible(session, caller, image_id)
             kept = [t for t in image.tags if t.tag != tag]
             if len(kept) == len(image.tags):
                 raise errors.TagNotFound(image_id, tag)
             image.tags = kept
             image.updated_at = now()
-        notify(self.notifier, caller, "update", image)
+        self.notify(caller, "update", image)
 
     def deactivate(self, caller: Caller, image_id: str) -> None:
         self._set_status(caller, image_id, "deactivate", ("active", "deactivated"), "deactivated")
@@ -160,21 +137,13 @@ class ImageRecords:
 
     # -- helpers -------------------------------------------------------------------------
 
-    @contextmanager
-    def _writing(self, image_id: str) -> Iterator[Session]:
-        try:
-            with self.db.transaction() as session:
-                yield session
-        except IntegrityError as exc:
-            raise errors.DuplicateImage(image_id) from exc
-
     def _checked(self, name: str, value: Any, creating: bool = False) -> Any:
         fields.check_name(name, creating=creating)
         return fields.check_value(name, value, self.settings)
 
     def _discard(self, image_id: str) -> None:
         """Undo a create that concurrent creates took over quota (it has no data yet)."""
-        with self.db.transaction() as session:
+        with self.writing() as session:
             image = session.get(Image, image_id)
             if image is not None:
                 session.delete(image)
@@ -233,7 +202,7 @@ class ImageRecords:
     def _set_status(
         self, caller: Caller, image_id: str, action: str, allowed: tuple[str, ...], status: str
     ) -> None:
-        with self._writing(image_id) as session:
+        with self.writing(errors.DuplicateImage(image_id)) as session:
             image = get_visible(session, caller, image_id)
             if image.status not in allowed:
                 raise errors.InvalidActionTransition(action, image.status)
@@ -242,4 +211,4 @@ class ImageRecords:
                 image.status = status
                 image.updated_at = now()
         if changed:
-            notify(self.notifier, caller, action, image)
+            self.notify(caller, action, image)

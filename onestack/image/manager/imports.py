@@ -33,17 +33,12 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
-from onestack.common.db import Database
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound
-from onestack.image.manager.base import Caller, get_visible, notify, now
+from onestack.image.manager.base import Caller, ImageBase, ImageDeps, get_visible, notify, now
 from onestack.image.manager.data import DataManager
-from onestack.image.manager.quota import ImageQuotas
-from onestack.image.manager.stores import StoreSet
 from onestack.image.manager.tee import ImportFailed, TeeWriter, aiter_chunks
 from onestack.image.models import Image, ImageLocation, ImageProperty, ImageTask
-from onestack.settings import ImageSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +63,9 @@ class ImportRequest:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-class ImportManager:
-    def __init__(
-        self,
-        db: Database,
-        stores: StoreSet,
-        settings: ImageSettings,
-        notifier: Notifier,
-        quotas: ImageQuotas,
-        data: DataManager,
-    ) -> None:
-        self.db = db
-        self.stores = stores
-        self.settings = settings
-        self.notifier = notifier
-        self.quotas = quotas
+class ImportManager(ImageBase):
+    def __init__(self, deps: ImageDeps, data: DataManager) -> None:
+        super().__init__(deps)
         self.data = data
         # Strong references: the event loop keeps only weak ones to running tasks.
         self._running: set[asyncio.Task[None]] = set()

@@ -5,19 +5,11 @@ As Glance: only an active image's data, never its last copy (403: delete the ima
 
 from __future__ import annotations
 
-from onestack.common.bus import Notifier
-from onestack.common.db import Database
 from onestack.image import errors
-from onestack.image.manager.base import Caller, get_visible, notify, now
-from onestack.image.manager.stores import StoreSet
+from onestack.image.manager.base import Caller, ImageBase, get_visible, now
 
 
-class LocationManager:
-    def __init__(self, db: Database, stores: StoreSet, notifier: Notifier) -> None:
-        self.db = db
-        self.stores = stores
-        self.notifier = notifier
-
+class LocationManager(ImageBase):
     def check_store(self, store_id: str) -> None:
         """409 for a store this cloud does not have (before the image is looked up)."""
         if self.stores.find(store_id) is None:
@@ -25,7 +17,7 @@ class LocationManager:
 
     def delete_from_store(self, caller: Caller, image_id: str, store_id: str) -> None:
         self.check_store(store_id)
-        with self.db.transaction() as session:
+        with self.writing() as session:
             image = get_visible(session, caller, image_id)
             if image.status != "active":
                 raise errors.ImportConflict(
@@ -40,4 +32,4 @@ class LocationManager:
             image.locations.remove(row)
             image.updated_at = now()
         self.stores[store_id].delete(row.location)
-        notify(self.notifier, caller, "update", image)
+        self.notify(caller, "update", image)

@@ -8,23 +8,16 @@ tells a project who else an image is shared with.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
-from onestack.common.db import Database
 from onestack.image import errors
-from onestack.image.manager.base import Caller, get_visible, now, owns
+from onestack.image.manager.base import Caller, ImageBase, get_visible, now, owns
 from onestack.image.models import Image, ImageMember
 
 STATUSES = ("pending", "accepted", "rejected")
 
 
-class MemberManager:
-    def __init__(self, db: Database, notifier: Notifier) -> None:
-        self.db = db
-        self.notifier = notifier
-
+class MemberManager(ImageBase):
     def list(self, caller: Caller, image_id: str) -> list[ImageMember]:
         with self.db.reader() as session:
             image = get_visible(session, caller, image_id)
@@ -40,29 +33,26 @@ class MemberManager:
     def add(self, caller: Caller, image_id: str, member_id: str) -> ImageMember:
         if not member_id or len(member_id) > 255 or "\x00" in member_id:
             raise errors.InvalidParameter("'member' must be a project id of 1 to 255 characters.")
-        try:
-            with self.db.transaction() as session:
-                image = get_visible(session, caller, image_id)
-                if image.visibility != "shared":
-                    raise errors.NotShared(image.visibility)
-                moment = now()
-                member = ImageMember(
-                    image_id=image_id,
-                    member_id=member_id,
-                    status="pending",
-                    created_at=moment,
-                    updated_at=moment,
-                )
-                session.add(member)
-        except IntegrityError as exc:
-            raise errors.DuplicateMember(image_id, member_id) from exc
+        with self.writing(errors.DuplicateMember(image_id, member_id)) as session:
+            image = get_visible(session, caller, image_id)
+            if image.visibility != "shared":
+                raise errors.NotShared(image.visibility)
+            moment = now()
+            member = ImageMember(
+                image_id=image_id,
+                member_id=member_id,
+                status="pending",
+                created_at=moment,
+                updated_at=moment,
+            )
+            session.add(member)
         self._notify(caller, "create", member)
         return member
 
     def update(self, caller: Caller, image_id: str, member_id: str, status: object) -> ImageMember:
         if status not in STATUSES:
             raise errors.InvalidParameter(f"'status' must be one of {', '.join(STATUSES)}.")
-        with self.db.transaction() as session:
+        with self.writing() as session:
             member = self._get(session, caller, image_id, member_id)
             member.status = str(status)
             member.updated_at = now()
@@ -70,7 +60,7 @@ class MemberManager:
         return member
 
     def remove(self, caller: Caller, image_id: str, member_id: str) -> None:
-        with self.db.transaction() as session:
+        with self.writing() as session:
             member = self._get(session, caller, image_id, member_id)
             session.delete(member)
         self._notify(caller, "delete", member)

@@ -13,23 +13,16 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 from sqlalchemy import update
 
-from onestack.common.db import Database
 from onestack.common.errors import OneStackError
 from onestack.image import errors
-from onestack.image.manager.base import Caller, get_visible, now
+from onestack.image.manager.base import Caller, ImageBase, ImageDeps, get_visible, now
 from onestack.image.manager.data import DataManager
-from onestack.image.manager.quota import ImageQuotas
-from onestack.image.manager.stores import StoreSet
 from onestack.image.models import Image
 
 
-class StagingManager:
-    def __init__(
-        self, db: Database, stores: StoreSet, quotas: ImageQuotas, data: DataManager
-    ) -> None:
-        self.db = db
-        self.stores = stores
-        self.quotas = quotas
+class StagingManager(ImageBase):
+    def __init__(self, deps: ImageDeps, data: DataManager) -> None:
+        super().__init__(deps)
         self.data = data
 
     async def stage(

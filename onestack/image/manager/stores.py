@@ -1,8 +1,10 @@
 """The configured image stores by id, which one is the default, and the staging area.
 
-Built once from the settings: either the named filesystem stores of `[image] stores`, or the
-one store of `store`/`store_dir` (named after its driver, "file" or "memory"). The staging
-area is a store of its own that never shows in `stores` (Glance's os_glance_staging_store).
+Built once from the settings: either the named stores of `[image] stores`, or the one store of
+`store`/`store_dir` (named after its driver, "file" or "memory"). Every store, the staging area
+included, is built by its driver from `drivers.DRIVERS`. The staging area is a store of the
+default store's driver in `staging_dir` that never shows in `stores` (Glance's
+os_glance_staging_store).
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from onestack.image.drivers import ImageStore, make_store
-from onestack.image.drivers.filesystem import FilesystemStore
-from onestack.settings import ImageSettings
+from onestack.image.drivers import ImageStore, driver, make_store
+from onestack.settings import ImageSettings, StoreSettings
 
 
 class StoreSet:
@@ -59,19 +60,38 @@ class StoreSet:
 
 
 def build_stores(settings: ImageSettings, store_dir: Path, staging_dir: Path) -> StoreSet:
-    """The stores the settings name; `store_dir` is the single filesystem store's directory."""
-    if not settings.stores:
-        store = make_store(settings.store, store_dir)
-        staging = make_store(settings.store, staging_dir)
-        return StoreSet({store.store_id: store}, store.store_id, staging)
-    directories = [entry.dir.expanduser().resolve() for entry in settings.stores.values()]
-    if len({*directories, staging_dir.resolve()}) != len(directories) + 1:
+    """The stores the settings name; `store_dir` is the single store's directory."""
+    configured = store_settings(settings, store_dir)
+    default = settings.default_store or next(iter(configured))
+    staging = StoreSettings(driver=configured[default].driver, dir=staging_dir)
+    _check_directories([*configured.values(), staging])
+    stores = {name: make_store(entry) for name, entry in configured.items()}
+    descriptions = {name: entry.description for name, entry in configured.items()}
+    return StoreSet(stores, default, make_store(staging), descriptions)
+
+
+def store_settings(settings: ImageSettings, store_dir: Path) -> dict[str, StoreSettings]:
+    """Each store's settings entry by id: `[image] stores`, or the one `store` in `store_dir`."""
+    if settings.stores:
+        # Named stores' locations have always been recorded under their resolved directory.
+        return {name: _resolved(entry) for name, entry in settings.stores.items()}
+    return {driver(settings.store).store_id: StoreSettings(driver=settings.store, dir=store_dir)}
+
+
+def process_local(settings: ImageSettings) -> list[str]:
+    """The drivers configured whose data lives in one process (the cloud needs one worker)."""
+    names = [entry.driver for entry in settings.stores.values()] or [settings.store]
+    return [name for name in dict.fromkeys(names) if driver(name).process_local]
+
+
+def _resolved(entry: StoreSettings) -> StoreSettings:
+    if entry.dir is None:
+        return entry
+    return entry.model_copy(update={"dir": entry.dir.expanduser().resolve()})
+
+
+def _check_directories(entries: list[StoreSettings]) -> None:
+    directories = [entry.dir.expanduser().resolve() for entry in entries if entry.dir]
+    if len(set(directories)) != len(directories):
         # Two stores in one directory would delete each other's data.
         raise ValueError("Every image store and the staging area need a directory of their own.")
-    stores: dict[str, ImageStore] = {
-        name: FilesystemStore(directory)
-        for name, directory in zip(settings.stores, directories, strict=True)
-    }
-    default = settings.default_store or next(iter(settings.stores))
-    descriptions = {name: entry.description for name, entry in settings.stores.items()}
-    return StoreSet(stores, default, FilesystemStore(staging_dir), descriptions)
