@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 
 from onestack import workers
 from onestack.common import migrate
-from onestack.common.auth import TokenValidator
+from onestack.common.auth import TokenValidator, context_reader
 from onestack.common.bus import Bus, JsonLinesSink, LocalBus, Notifier
 from onestack.common.context import RequestContext
 from onestack.common.cors import with_cors
@@ -118,9 +118,11 @@ def assemble(settings: Settings) -> Cloud:
     bus = make_bus(settings)
     identity, image = managers(settings, db, bus)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
+    # Every service but identity (which reads its own tokens) is handed this one reader.
+    reader = context_reader(token_validator(identity.tokens))
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
-        IMAGE_PATH: image_app(image, load_image_policy(settings), token_validator(identity.tokens)),
+        IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }

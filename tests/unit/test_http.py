@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from onestack.common.auth import TokenReader, public
 from onestack.common.errors import OneStackError
 from onestack.common.http import new_request_id, root_app, service_app
 from onestack.common.logs import LogfmtFormatter
@@ -19,14 +20,17 @@ def render(error: OneStackError) -> dict[str, Any]:
     return {"error": {"code": error.status}}
 
 
+@public
 async def me(request: Request) -> Response:
     return PlainTextResponse("me")
 
 
+@public
 async def one(request: Request) -> Response:
     return PlainTextResponse(f"one {request.path_params['item_id']}")
 
 
+@public
 async def create(request: Request) -> Response:
     return PlainTextResponse("created", status_code=201)
 
@@ -37,9 +41,11 @@ ROUTES = [
     Route("/v3/items", create, methods=["POST"]),
 ]
 
+NO_TOKENS = TokenReader(lambda request, token_id: token_id)  # every route here is public
+
 
 def call(requests: list[tuple[str, str]]) -> list[httpx.Response]:
-    app = root_app({"/svc": service_app(ROUTES, render)})
+    app = root_app({"/svc": service_app(ROUTES, render, NO_TOKENS)})
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)

@@ -1,4 +1,5 @@
-"""What the repeated-validation shortcut answers itself and what it passes on."""
+"""What the repeated-validation fast path of identity's token reader answers itself and what it
+passes on to the app."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from starlette.routing import Route
 
+from onestack.common.auth import TokenReader
+from onestack.common.http import service_app
 from onestack.identity.api.repeat_validations import RepeatValidations, ValidationMemo
 
 CALLER, SUBJECT = "caller-token", "subject-token"
@@ -40,27 +43,31 @@ def request(
 
 
 def serve(shortcut: RepeatValidations, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a service app with this fast path sends; `passed on` when its routes must answer
+    (it has none: a 404)."""
     sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b""}
+    reader = TokenReader(lambda request, token_id: token_id, fast_path=shortcut)
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(shortcut(scope, receive, send))
-    return sent
+    app = service_app([], lambda error: {"status": error.status}, reader)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(app(scope, receive, send))
+    return sent if sent[0]["status"] != 404 else [{"type": "passed on"}]
 
 
-async def passed_on(scope: Any, receive: Any, send: Any) -> None:
-    await send({"type": "passed on"})
+async def endpoint(request: Any) -> Any:
+    raise AssertionError("the fast path never runs the endpoint")
 
 
 def shortcut(generations: Generations, expires_in: float = 60) -> RepeatValidations:
-    memo = ValidationMemo()
+    memo = ValidationMemo(Route("/v3/auth/tokens", endpoint, methods=["GET"]))
     memo.remember((CALLER, SUBJECT, True), 7, time.time() + expires_in, b'{"token": {}}')
-    route = Route("/v3/auth/tokens", passed_on, methods=["GET"])
-    return RepeatValidations(passed_on, memo, generations, route)  # type: ignore[arg-type]
+    return RepeatValidations(memo, generations)  # type: ignore[arg-type]
 
 
 def test_a_remembered_validation_is_answered_with_its_headers() -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
@@ -35,8 +32,11 @@ from onestack.identity.manager import IdentityManager
 
 MOUNT_PATH = "/identity"
 
-# Routers whose every route needs a valid X-Auth-Token before anything else is looked at.
-AUTHENTICATED_ROUTERS = (
+# Every route needs a valid X-Auth-Token before anything else is looked at, but those whose
+# endpoint is marked `@public` (version discovery, logging in, EC2 tokens, password change).
+ROUTERS = (
+    versions,
+    auth,
     domains,
     projects,
     users,
@@ -50,36 +50,23 @@ AUTHENTICATED_ROUTERS = (
     application_credentials,
 )
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
 
 def render_error(error: OneStackError) -> dict[str, Any]:
     """Keystone's error body."""
     return {"error": {"code": error.status, "title": error.title, "message": error.message}}
 
 
-def _authenticated(endpoint: Endpoint) -> Endpoint:
-    @functools.wraps(endpoint)
-    async def guarded(request: Request) -> Response:
-        common.caller(request)  # 401 before any 404 or 403 can leak what exists
-        return await endpoint(request)
-
-    return guarded
-
-
-def _guard(routes: list[Route]) -> list[Route]:
-    return [Route(r.path, _authenticated(r.endpoint), methods=r.methods) for r in routes]
-
-
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     """Every route of the identity API, below its mount path."""
-    guarded = [route for router in AUTHENTICATED_ROUTERS for route in _guard(router.routes)]
-    return [*versions.routes, *auth.routes, *users.public_routes, *ec2.public_routes, *guarded]
+    return [route for router in ROUTERS for route in router.routes]
 
 
 def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
-    app = service_app(routes(), render_error)
+    memo = ValidationMemo(auth.validate_route)  # see auth._validation_response
+    repeats = RepeatValidations(memo, manager.tokens)
+    reader = TokenReader(common.validate_caller, fast_path=repeats)
+    app = service_app(routes(), render_error, reader)
     app.state.manager = manager
     app.state.policy = policy
-    app.state.validations = ValidationMemo()  # see auth._validation_response
-    return RepeatValidations(app, app.state.validations, manager.tokens, auth.validate_route)
+    app.state.validations = memo
+    return app

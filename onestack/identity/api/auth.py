@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onestack.common.auth import presented_token, public
 from onestack.common.body import parse_body
 from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse, RawResponse, json_headers
@@ -26,7 +27,6 @@ def _wants_catalog(request: Request) -> bool:
 
 def _subject(request: Request, action: str) -> TokenView:
     """The token in X-Subject-Token, which policy must let the caller inspect or revoke."""
-    caller(request)
     token_id = request.headers.get("x-subject-token")
     if not token_id:
         raise BadRequest("The X-Subject-Token header is required.")
@@ -64,9 +64,10 @@ def _validation_response(request: Request, view: TokenView) -> Response:
     return RawResponse(answer.body, [*answer.headers])
 
 
+@public  # logging in; a token offered for the `token` method is a credential, not a caller
 async def issue_token(request: Request) -> Response:
     body = await parse_body(request, AuthBody)
-    auth_request = to_auth_request(body, request.headers.get("x-auth-token"))
+    auth_request = to_auth_request(body, presented_token(request.scope))
     authenticate = manager(request).tokens.authenticate
     if auth_request.checks_secret:
         # Hashing takes ~150 ms of CPU: off the event loop, in the hashing threads.

@@ -1,7 +1,8 @@
 """What every identity router shares: the caller, policy checks, collections and links.
 
-`enforce(request, action, target)` validates the X-Auth-Token once per request, checks the
-named policy rule against the caller and the target, and returns the caller's context.
+`validate_caller` is what identity's `TokenReader` (common/auth.py) validates a request's
+X-Auth-Token with; `caller(request)` is its result. `enforce(request, action, target)` checks
+the named policy rule against the caller and the target and returns the caller's context.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from onestack.common.auth import request_details
 from onestack.common.body import parse_body
 from onestack.common.context import RequestContext
-from onestack.common.errors import BadRequest, Unauthorized
+from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse
 from onestack.common.policy import Policy
 from onestack.identity import errors
@@ -56,28 +58,19 @@ def generation(request: Request) -> int:
     return value
 
 
+def validate_caller(request: Request, token_id: str) -> TokenView:
+    """The caller's token validated under the request's generation (InvalidToken: 401)."""
+    return manager(request).tokens.validate(token_id, generation(request))
+
+
 def caller(request: Request) -> TokenView:
-    """The token in X-Auth-Token, validated once per request; 401 when absent or invalid."""
-    state = request.scope.setdefault("state", {})
-    cached = state.get("caller")
-    if cached is not None:
-        return cached
-    token_id = request.headers.get("x-auth-token")
-    if not token_id:
-        raise Unauthorized()
-    view = manager(request).tokens.validate(token_id, generation(request))
-    state["caller"] = view
-    return view
+    """The caller's validated token, put on the request by the token reader."""
+    return request.user
 
 
 def context(request: Request) -> RequestContext:
     """The caller as policy and notifications see it."""
-    client = request.client
-    return caller(request).context(
-        request_id=request.scope.get("state", {}).get("request_id"),
-        remote_address=client.host if client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+    return caller(request).context(**request_details(request))
 
 
 def enforce(request: Request, action: str, target: dict[str, Any] | None = None) -> RequestContext:

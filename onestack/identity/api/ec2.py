@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onestack.common.auth import public
 from onestack.common.context import RequestContext
 from onestack.common.http import JSONResponse
 from onestack.identity.api import render
@@ -117,6 +118,7 @@ async def delete_ec2_credential(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@public  # the signature is the proof
 async def ec2_tokens(request: Request) -> Response:
     body = await parse_body(request, Ec2TokensBody)
     view = _ec2(request).authenticate(body.signed_request())
@@ -133,6 +135,5 @@ routes = [
     Route(OS_EC2, create_ec2_credential, methods=["POST"]),
     Route(OS_EC2 + "/{credential_id}", show_ec2_credential, methods=["GET"]),
     Route(OS_EC2 + "/{credential_id}", delete_ec2_credential, methods=["DELETE"]),
+    Route("/v3/ec2tokens", ec2_tokens, methods=["POST"]),
 ]
-
-public_routes = [Route("/v3/ec2tokens", ec2_tokens, methods=["POST"])]

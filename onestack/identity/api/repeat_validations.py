@@ -1,4 +1,5 @@
-"""Repeated token validations, answered before the routing stack.
+"""Repeated token validations, answered before the routing stack: identity's token reader's
+fast path (`common/auth.FastPath`).
 
 Every service validates the token of every request it receives with GET /v3/auth/tokens,
 mostly the same (service token, user token) pair again and again. The first validation of a
@@ -19,8 +20,9 @@ import time
 from typing import NamedTuple
 
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
+from onestack.common.auth import EarlyAnswer
 from onestack.common.http import json_headers
 from onestack.identity.manager import TokenManager
 
@@ -36,6 +38,7 @@ class Answer(NamedTuple):
     expires: float  # epoch seconds: the earlier of the two tokens' expiries
     body: bytes
     headers: list[tuple[bytes, bytes]]  # all of them, raw; send a copy
+    early: EarlyAnswer  # the same, as the token reader sends it
 
     def holds(self, generation: int) -> bool:
         return generation == self.generation and time.time() < self.expires
@@ -44,58 +47,41 @@ class Answer(NamedTuple):
 class ValidationMemo:
     """The answers of validations, each with the generation it was made under."""
 
-    def __init__(self) -> None:
-        self._answers: dict[Key, Answer] = {}
-
     def get(self, key: Key) -> Answer | None:
         """The recorded answer, which may no longer hold (`Answer.holds`)."""
         return self._answers.get(key)
+
+    def __init__(self, route: BaseRoute) -> None:
+        self._answers: dict[Key, Answer] = {}
+        self.route = route  # what the request log and metrics name as the route answered
 
     def remember(self, key: Key, generation: int, expires: float, body: bytes) -> Answer:
         if len(self._answers) >= MEMO_SIZE:
             self._answers.clear()
         headers = json_headers(body, [(b"x-subject-token", key[1].encode("latin-1"))])
-        answer = self._answers[key] = Answer(generation, expires, body, headers)
+        early = EarlyAnswer(self.route, headers, body)
+        answer = self._answers[key] = Answer(generation, expires, body, headers, early)
         return answer
 
 
 class RepeatValidations:
-    """ASGI wrapper of the identity app: sends remembered validations, passes on the rest."""
+    """The fast path of identity's token reader: remembered validations, answered early."""
 
-    def __init__(
-        self, app: ASGIApp, memo: ValidationMemo, tokens: TokenManager, route: BaseRoute
-    ) -> None:
-        self.app = app
+    def __init__(self, memo: ValidationMemo, tokens: TokenManager) -> None:
         self.memo = memo
         self.tokens = tokens
-        self.route = route  # what the request log and metrics name as the route answered
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            answer = self._answer(scope)
-            if answer is not None:
-                scope["route"] = self.route
-                start = {"type": "http.response.start", "status": 200, "headers": [*answer.headers]}
-                await send(start)
-                await send({"type": "http.response.body", "body": answer.body})
-                return
-        await self.app(scope, receive, send)
-
-    def _answer(self, scope: Scope) -> Answer | None:
-        if not _is_validation(scope):
+    def answer(self, scope: Scope, token_id: str) -> EarlyAnswer | None:
+        """The remembered answer to this validation by the holder of `token_id`, if it holds."""
+        if scope["method"] != "GET" or not _is_validation(scope):
             return None
         query = scope.get("query_string", b"")
         if query not in (b"", b"nocatalog"):
             return None
-        caller = subject = None
-        for name, value in scope["headers"]:
-            if name == b"x-auth-token" and caller is None:
-                caller = value
-            elif name == b"x-subject-token" and subject is None:
-                subject = value
-        if not caller or not subject:
+        subject = _subject_token(scope)
+        if not subject:
             return None
-        answer = self.memo.get((caller.decode("latin-1"), subject.decode("latin-1"), not query))
+        answer = self.memo.get((token_id, subject.decode("latin-1"), not query))
         # The generation is read only for a candidate: a miss must not cost the full path a
         # second read.
         if answer is None:
@@ -104,7 +90,14 @@ class RepeatValidations:
             now_generation = self.tokens.current_generation()
         except Exception:  # the database is away: the full path renders that error
             return None
-        return answer if answer.holds(now_generation) else None
+        return answer.early if answer.holds(now_generation) else None
+
+
+def _subject_token(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"x-subject-token":
+            return value
+    return None
 
 
 def _is_validation(scope: Scope) -> bool:

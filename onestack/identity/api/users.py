@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onestack.common.auth import public
 from onestack.common.http import JSONResponse
 from onestack.identity.api import groups as group_api
 from onestack.identity.api.common import (
@@ -165,6 +166,7 @@ async def list_user_groups(request: Request) -> Response:
     return collection(request, "groups", (group_api.render(request, g) for g in found))
 
 
+@public  # the original password is the proof
 async def change_password(request: Request) -> Response:
     body = await parse_body(request, PasswordBody)
     await run_in_threadpool(
@@ -183,9 +185,5 @@ routes = [
     Route("/v3/users/{user_id}", update_user, methods=["PATCH"]),
     Route("/v3/users/{user_id}", delete_user, methods=["DELETE"]),
     Route("/v3/users/{user_id}/groups", list_user_groups, methods=["GET"]),
-]
-
-# Needs no X-Auth-Token: the original password is the proof.
-public_routes = [
     Route("/v3/users/{user_id}/password", change_password, methods=["POST"]),
 ]

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onestack.common.auth import public
 from onestack.common.http import JSONResponse
 from onestack.identity.api import render
 
@@ -15,11 +16,13 @@ def v3_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}/v3"
 
 
+@public
 async def list_versions(request: Request) -> Response:
     body = {"versions": {"values": [render.version(v3_url(request))]}}
     return JSONResponse(body, status_code=300)
 
 
+@public
 async def show_v3(request: Request) -> Response:
     return JSONResponse({"version": render.version(v3_url(request))})
 

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from onestack.common.auth import TokenValidator
+from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
@@ -19,6 +19,7 @@ from onestack.image.api import data, images, imports, info, members, schemas, st
 from onestack.image.manager import ImageManager
 
 MOUNT_PATH = "/image"
+ROUTERS = (versions, schemas, info, images, data, members, imports, stores)
 
 
 def render_error(error: OneStackError) -> dict[str, Any]:
@@ -32,21 +33,12 @@ def render_error(error: OneStackError) -> dict[str, Any]:
 
 def routes() -> list[BaseRoute]:
     """Every route of the image API, below its mount path."""
-    return [
-        *versions.routes,
-        *schemas.routes,
-        *info.routes,
-        *images.routes,
-        *data.routes,
-        *members.routes,
-        *imports.routes,
-        *stores.routes,
-    ]
+    return [route for router in ROUTERS for route in router.routes]
 
 
-def build_app(manager: ImageManager, policy: Policy, validate: TokenValidator) -> Starlette:
-    app = service_app(routes(), render_error)
+def build_app(manager: ImageManager, policy: Policy, reader: TokenReader) -> Starlette:
+    """Glance's routes; `reader` authenticates all but version discovery (`@public`)."""
+    app = service_app(routes(), render_error, reader)
     app.state.manager = manager
     app.state.policy = policy
-    app.state.validate = validate
     return app

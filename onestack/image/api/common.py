@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from onestack.common.auth import TokenValidator, authenticate
 from onestack.common.body import loads
+from onestack.common.context import RequestContext
 from onestack.common.policy import Policy
 from onestack.image import errors
 from onestack.image.manager import Caller, ImageManager
@@ -40,9 +40,8 @@ def policy(request: Request) -> Policy:
 
 
 def caller(request: Request) -> Caller:
-    """The authenticated caller (401 first), and whether policy makes them an image admin."""
-    validate: TokenValidator = request.app.state.validate
-    ctx = authenticate(request, validate)
+    """The caller the token reader authenticated, and whether policy makes them an image admin."""
+    ctx: RequestContext = request.user
     return Caller(ctx, policy(request).allowed("context_is_admin", ctx.credentials(), {}))
 
 

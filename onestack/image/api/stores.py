@@ -11,7 +11,7 @@ from onestack.image.api.common import caller, enforce_also, enforce_on_image, ma
 
 async def delete_from_store(request: Request) -> Response:
     store_id = request.path_params["store_id"]
-    caller(request)  # 401 first
+    caller(request)  # a NUL in the URL is a 400 before the store is looked at
     # An unknown store is a 409 before the image is looked up, as in Glance.
     manager(request).locations.check_store(store_id)
     who, image = enforce_on_image(request, "get_image_location")

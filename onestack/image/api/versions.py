@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onestack.common.auth import public
 from onestack.common.http import JSONResponse
 from onestack.image.api.common import endpoint_url
 
@@ -24,11 +25,13 @@ def document(request: Request) -> dict[str, object]:
     }
 
 
+@public
 async def root(request: Request) -> Response:
     """The bare endpoint answers 300 Multiple Choices, as Glance does."""
     return JSONResponse(document(request), status_code=300)
 
 
+@public
 async def versions(request: Request) -> Response:
     return JSONResponse(document(request))
 
