@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import urllib.error
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from onestack.common import logs
 from onestack.identity import keys
+from onestack.oslib import process
 from onestack.settings import Settings, load_settings
 
 # Kept past the longest lifetime of what a retired key encrypted, for processes yet to notice.
@@ -137,32 +137,32 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    builder: list[subprocess.Popen[bytes]] = []
+    builder: list[process.Child] = []
 
     def ready_then_images() -> None:
         ready()
         if settings.image.guest_images:
             # In its own process, so the API answers at once and a failed build harms nothing.
-            process = subprocess.Popen(_self_command(settings, "images", "register"))
+            child = process.start(_self_command(settings, "images", "register"))
             # Reaped as soon as it ends, or it would stay a zombie until the cloud stops.
-            threading.Thread(target=process.wait, name="guest-images", daemon=True).start()
-            builder.append(process)
+            threading.Thread(target=child.wait, name="guest-images", daemon=True).start()
+            builder.append(child)
 
     status = cloud.run(settings, ready_then_images)
-    for process in builder:
-        if process.poll() is None:
-            process.terminate()
-        process.wait()
+    for child in builder:
+        if child.poll() is None:
+            child.terminate()
+        child.wait()
     print("onestack: stopped", flush=True)
     return status
 
 
-def _self_command(settings: Settings, *command: str) -> list[str]:
+def _self_command(settings: Settings, *command: str) -> process.Command:
     """This `onestack`, run again on the same state dir and database."""
     found = [sys.executable, "-m", "onestack.cli", *command, "--state-dir", str(settings.state_dir)]
     if settings.database_url:
         found += ["--database-url", settings.database_url]
-    return found
+    return process.Command(tuple(found))
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:

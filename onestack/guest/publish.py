@@ -15,13 +15,10 @@ from pathlib import Path
 
 from onestack.common.context import RequestContext
 from onestack.guest.build import GuestImage, GuestImages
-from onestack.identity.bootstrap import ACCOUNTS, DEFAULT_DOMAIN_ID
 from onestack.identity.manager import IdentityManager
-from onestack.identity.manager.projects import ProjectFilters
 from onestack.image.manager import Caller, ImageManager, ListQuery
 
 CHUNK_BYTES = 1 << 20
-ADMIN = ACCOUNTS[0]  # the bootstrap admin, admin on project "admin"
 CONTENT_PROPERTY = "onestack_guest_sha256"
 
 Progress = Callable[[str], None]
@@ -29,15 +26,13 @@ Progress = Callable[[str], None]
 
 def admin_caller(identity: IdentityManager) -> Caller:
     """The bootstrap admin on the bootstrap admin project: the owner of the cloud's own images."""
-    filters = ProjectFilters(name=ADMIN.project, domain_id=DEFAULT_DOMAIN_ID)
-    project = identity.projects.list(filters)[0].project
-    user = identity.users.list(name=ADMIN.user, domain_id=DEFAULT_DOMAIN_ID)[0]
+    admin = identity.cloud_admin()
     ctx = RequestContext(
-        user_id=user.user_id,
-        user_domain_id=user.domain_id,
+        user_id=admin.user_id,
+        user_domain_id=admin.user_domain_id,
         roles=frozenset({"admin", "member", "reader"}),
-        project_id=project.project_id,
-        project_domain_id=DEFAULT_DOMAIN_ID,
+        project_id=admin.project_id,
+        project_domain_id=admin.project_domain_id,
         is_admin_project=True,
     )
     return Caller(ctx=ctx, is_admin=True)

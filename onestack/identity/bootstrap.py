@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.db import Database
 from onestack.common.files import write_private
+from onestack.identity.accounts import ACCOUNTS, DEFAULT_DOMAIN_ID, Account
 from onestack.identity.manager import generation
 from onestack.identity.models import (
     GLOBAL_ROLE_DOMAIN,
@@ -40,28 +41,11 @@ from onestack.identity.models import (
 )
 from onestack.identity.passwords import hash_password
 
-DEFAULT_DOMAIN_ID = "default"
 ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
 INTERFACES = ("public", "internal", "admin")
 # The other services' catalog entries: type, name and DevStack path on the one port.
 CATALOG_SERVICES = (("image", "glance", "/image"),)
 CREDENTIALS_FILE = "credentials.yaml"
-
-
-@dataclass(frozen=True)
-class Account:
-    """A bootstrap user: name, project and the role it holds there."""
-
-    user: str
-    project: str
-    role: str
-    system_role: str | None = None
-
-
-ACCOUNTS = (
-    Account("admin", "admin", "admin", system_role="admin"),
-    Account("demo", "demo", "member"),
-)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Runs a built command; a failing tool becomes one `CommandFailed` error, raised here."""
+"""Runs a built command, to completion (a failing tool becomes one `CommandFailed` error, raised
+here) or in the background (`start`, for long work the caller stops and reaps)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ def run(command: Command, cwd: Path | None = None) -> str:
         detail = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
         raise CommandFailed(command.argv, detail) from exc
     return result.stdout.decode(errors="replace")
+
+
+# A command started in the background; its owner terminates and waits for it.
+Child = subprocess.Popen[bytes]
+
+
+def start(command: Command) -> Child:
+    """Start `command` with our environment (plus its own) and return at once."""
+    try:
+        return subprocess.Popen(command.argv, env={**os.environ, **command.env})
+    except FileNotFoundError as exc:
+        raise CommandFailed(command.argv, f"not installed ({exc.filename})") from exc
 
 
 def _with_sbin(path: str) -> str:

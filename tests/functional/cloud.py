@@ -1,4 +1,9 @@
-"""A real `onestack up` in a subprocess, and the real clients pointed at it."""
+"""A real `onestack up` in a subprocess, and the real clients pointed at it.
+
+`Cloud` is what a test may use of any cloud (its URLs, the personas' passwords, the CLI and
+openstacksdk); `CloudProcess` is one the test suite starts, stops and reads the logs of;
+`CloudFactory` (the `make_cloud` fixture) is the one way a test module starts them.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+import pytest
 
 ONESTACK = [sys.executable, "-m", "onestack.cli"]
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 START_TIMEOUT_S = 60
+# Names a clouds.yaml entry to test instead of starting clouds (tests/functional/running.py).
+RUNNING_CLOUD_VARIABLE = "ONESTACK_TEST_CLOUD"
 
 
 def free_port() -> int:
@@ -26,8 +34,66 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Cloud:
+    """A cloud the tests reach over HTTP and with the real clients, however it was started."""
+
+    url: str  # the base URL; identity is at <url>/identity
+    clouds_file: Path  # a clouds.yaml with the onestack, onestack-demo, ... entries
+
+    @property
+    def identity_url(self) -> str:
+        return f"{self.url}/identity"
+
+    def password(self, user: str) -> str:
+        raise NotImplementedError
+
+    def entry(self, name: str) -> str:
+        """The clouds.yaml entry that stands for onestack's own entry `name`."""
+        return name
+
+    def openstack(
+        self,
+        *args: str,
+        cloud: str = "onestack",
+        check: bool = True,
+        clouds_file: Path | None = None,
+    ) -> Any:
+        """Run the real `openstack` CLI against this cloud; JSON output parsed when asked."""
+        env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_file or self.clouds_file)}
+        entry = cloud if clouds_file else self.entry(cloud)
+        result = subprocess.run(
+            [OPENSTACK, "--os-cloud", entry, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
+        if "-f" in args and "json" in args and result.returncode == 0:
+            return json.loads(result.stdout)
+        return result
+
+    def sdk(self, user: str = "admin", project: str | None = None) -> Any:
+        """An openstacksdk connection as `user`, scoped to `project` (default: same name)."""
+        import openstack
+
+        return openstack.connect(
+            auth_url=self.identity_url,
+            username=user,
+            password=self.password(user),
+            project_name=project or user,
+            user_domain_name="Default",
+            project_domain_name="Default",
+        )
+
+    def server_errors(self) -> list[str]:
+        """Requests answered with a 5xx, where the cloud's log can be read."""
+        return []
+
+
 @dataclass
-class CloudProcess:
+class CloudProcess(Cloud):
     """One cloud: its state dir, port and database, started and stopped like a user would."""
 
     state_dir: Path
@@ -43,10 +109,6 @@ class CloudProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def identity_url(self) -> str:
-        return f"{self.url}/identity"
 
     @property
     def notifications_file(self) -> Path:
@@ -139,40 +201,55 @@ class CloudProcess:
 
         return yaml.safe_load((self.state_dir / "credentials.yaml").read_text())["passwords"][user]
 
-    def openstack(
-        self,
-        *args: str,
-        cloud: str = "onestack",
-        check: bool = True,
-        clouds_file: Path | None = None,
-    ) -> Any:
-        """Run the real `openstack` CLI against this cloud; JSON output parsed when asked."""
-        env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_file or self.clouds_file)}
-        result = subprocess.run(
-            [OPENSTACK, "--os-cloud", cloud, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
-        if "-f" in args and "json" in args and result.returncode == 0:
-            return json.loads(result.stdout)
-        return result
-
-    def sdk(self, user: str = "admin", project: str | None = None) -> Any:
-        """An openstacksdk connection as `user`, scoped to `project` (default: same name)."""
-        import openstack
-
-        return openstack.connect(
-            auth_url=self.identity_url,
-            username=user,
-            password=self.password(user),
-            project_name=project or user,
-            user_domain_name="Default",
-            project_domain_name="Default",
-        )
-
     def status(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.args("status"), capture_output=True, text=True, timeout=30)
+
+
+def settings_env(settings: dict[str, Any]) -> dict[str, str]:
+    """{"image.stores": {...}, "workers": 2} -> ONESTACK_IMAGE__STORES='{...}',
+    ONESTACK_WORKERS=2: what `onestack up` reads, as an onestack.toml would say it."""
+    env = {}
+    for name, value in settings.items():
+        variable = "ONESTACK_" + name.upper().replace(".", "__")
+        env[variable] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+class CloudFactory:
+    """Starts clouds for one test module and, at its end, stops them and checks their logs."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.started: list[CloudProcess] = []
+
+    def __call__(
+        self,
+        *,
+        workers: int = 1,
+        database_url: str | None = None,
+        settings: dict[str, Any] | None = None,
+        bus_url: str | None = None,
+        name: str = "cloud",
+    ) -> CloudProcess:
+        """A started `onestack up`: on SQLite in its own state dir unless `database_url` says
+        otherwise, with `settings` (dotted names, as in onestack.toml) on top of the defaults."""
+        if os.environ.get(RUNNING_CLOUD_VARIABLE):
+            pytest.skip(f"starts a cloud of its own; {RUNNING_CLOUD_VARIABLE} names a running one")
+        env = settings_env({**(settings or {}), **({"workers": workers} if workers > 1 else {})})
+        process = CloudProcess(
+            state_dir=self.tmp_path_factory.mktemp(name) / "state",
+            database_url=database_url,
+            env=env,
+            bus_url=bus_url,
+        )
+        self.started.append(process)
+        process.start()
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.process is not None:
+                process.stop()
+        # Bad input must never be a 500: any server error in the whole module fails it.
+        for process in self.started:
+            assert process.server_errors() == []

@@ -1,4 +1,9 @@
-"""Fixtures: one real cloud per database backend (SQLite, and PostgreSQL when one answers)."""
+"""Fixtures: the one way to start a cloud (`make_cloud`), and `cloud`, one real cloud per
+database backend (SQLite, and PostgreSQL when one answers) shared by a module's tests.
+
+With `ONESTACK_TEST_CLOUD=<clouds.yaml entry>` every `cloud` is that running cloud instead
+(tests/functional/running.py), and tests that need a cloud of their own skip.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,38 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import Cloud, CloudFactory
+from tests.functional.running import ENTRY_VARIABLE, RunningCloud, clouds_yaml_path, entry_name
 
 PG_ADMIN_URL = os.environ.get(
     "ONESTACK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if entry_name() is not None and item.get_closest_marker("own_cloud") is not None:
+        pytest.skip(f"would leave the cloud {ENTRY_VARIABLE} names unfit for other tests")
+
+
+@pytest.fixture(scope="module")
+def make_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudFactory]:
+    """The one way a test module starts clouds; each is stopped at the module's end.
+
+    A fixture that takes both `backend` and `make_cloud` names `backend` first, so that its
+    database is dropped only after the clouds on it have stopped."""
+    factory = CloudFactory(tmp_path_factory)
+    yield factory
+    factory.stop_all()
+
+
+def _backends() -> list[str]:
+    return ["running"] if entry_name() is not None else ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="module", params=_backends())
 def backend(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """None for SQLite in the state dir, or the URL of a fresh PostgreSQL database."""
-    if request.param == "sqlite":
+    if request.param != "postgresql":
         yield None
         return
     name = f"onestack_test_{uuid.uuid4().hex[:12]}"
@@ -36,13 +62,9 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="module")
-def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+def cloud(backend: str | None, make_cloud: CloudFactory) -> Cloud:
     """A running cloud shared by a module's tests; stopped (SIGTERM) at the end."""
-    state_dir = tmp_path_factory.mktemp("cloud") / "state"
-    process = CloudProcess(state_dir=state_dir, database_url=backend)
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    # Bad input must never be a 500: any server error in the whole module fails it.
-    assert process.server_errors() == []
+    entry = entry_name()
+    if entry is not None:
+        return RunningCloud(entry, clouds_yaml_path())
+    return make_cloud(database_url=backend)

@@ -8,11 +8,9 @@ on any other project manages that project only, and their token says `is_admin_p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
@@ -34,19 +32,10 @@ CLOUD_ONLY = [
 
 
 @pytest.fixture(scope="module")
-def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+def cloud(backend: str | None, make_cloud: CloudFactory) -> CloudProcess:
     """A cloud whose only admin project is the bootstrap project `admin` of Default."""
-    state_dir = tmp_path_factory.mktemp("strict-cloud") / "state"
-    process = CloudProcess(
-        state_dir=state_dir,
-        database_url=backend,
-        env={"ONESTACK_IDENTITY__ADMIN_PROJECT_NAME": "admin"},
-    )
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+    settings = {"identity.admin_project_name": "admin"}
+    return make_cloud(database_url=backend, settings=settings, name="strict-cloud")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import kombu
@@ -25,7 +24,7 @@ import pytest
 
 from onestack.common.rpc import BusUnavailable, RemoteError, RpcTimeout
 from onestack.common.rpc_amqp import AmqpRpc
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import admin_client
 
 AMQP_URL = os.environ.get("ONESTACK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -67,16 +66,11 @@ def topic(broker: kombu.Connection) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def amqp_cloud(
-    broker: kombu.Connection, topic: str, tmp_path_factory: pytest.TempPathFactory
+    broker: kombu.Connection, topic: str, make_cloud: CloudFactory
 ) -> Iterator[CloudProcess]:
-    state_dir = tmp_path_factory.mktemp("amqp-cloud") / "state"
-    cloud = CloudProcess(
-        state_dir=state_dir, bus_url=AMQP_URL, env={"ONESTACK_BUS__NOTIFICATIONS_TOPIC": topic}
-    )
-    cloud.start()
+    cloud = make_cloud(bus_url=AMQP_URL, settings={"bus.notifications_topic": topic})
     yield cloud
     assert cloud.stop() == 0
-    assert cloud.server_errors() == []
 
 
 class Listener:
@@ -192,14 +186,10 @@ def test_the_notifications_file_is_fed_from_the_broker(amqp_cloud: CloudProcess)
 
 
 def test_workers_of_one_cloud_write_each_notification_once(
-    broker: kombu.Connection, topic: str, tmp_path: Path
+    broker: kombu.Connection, topic: str, make_cloud: CloudFactory
 ) -> None:
-    cloud = CloudProcess(
-        state_dir=tmp_path / "state",
-        bus_url=AMQP_URL,
-        env={"ONESTACK_WORKERS": "2", "ONESTACK_BUS__NOTIFICATIONS_TOPIC": topic},
-    )
-    cloud.start()
+    settings = {"bus.notifications_topic": topic}
+    cloud = make_cloud(workers=2, bus_url=AMQP_URL, settings=settings)
     try:
         first, second = _create_project(cloud), _create_project(cloud)
 
@@ -232,10 +222,9 @@ def silent_broker() -> Iterator[str]:
 
 
 def test_a_silent_broker_neither_blocks_nor_breaks_identity_writes(
-    silent_broker: str, tmp_path: Path
+    silent_broker: str, make_cloud: CloudFactory
 ) -> None:
-    cloud = CloudProcess(state_dir=tmp_path / "state", bus_url=silent_broker)
-    cloud.start()
+    cloud = make_cloud(bus_url=silent_broker)
     try:
         admin = admin_client(cloud)
         started = time.monotonic()

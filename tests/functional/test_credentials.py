@@ -17,13 +17,8 @@ from tests.functional.identity_api import (
     admin_client,
     assert_create_refused,
     assert_identity_error,
-    issue,
-    project_scope,
 )
-
-
-def _demo(cloud: CloudProcess) -> IdentityClient:
-    return IdentityClient(cloud, issue(cloud, "demo", project_scope("demo")))
+from tests.functional.personas import DEMO, identity_client
 
 
 def _me(api: IdentityClient) -> dict[str, Any]:
@@ -164,7 +159,7 @@ def test_ec2_rules(cloud: CloudProcess) -> None:
 
 
 def test_users_manage_only_their_own(cloud: CloudProcess) -> None:
-    admin, demo = admin_client(cloud), _demo(cloud)
+    admin, demo = admin_client(cloud), identity_client(cloud, DEMO)
     demo_id, admin_id = _me(demo)["user"]["id"], _me(admin)["user"]["id"]
     # user_id defaults to the caller.
     mine = _create(demo, type="totp", blob="demo-secret")

@@ -23,10 +23,9 @@ from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
     assert_identity_error,
-    issue,
-    project_scope,
     validate,
 )
+from tests.functional.personas import DEMO, identity_client
 
 EC2_URL = "http://ec2.cloud.example:8788/"
 S3_URL = "http://s3.cloud.example:8080/bucket/some%20key"
@@ -107,7 +106,7 @@ def _me(api: IdentityClient) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def demo(cloud: CloudProcess) -> IdentityClient:
-    return IdentityClient(cloud, issue(cloud, "demo", project_scope("demo")))
+    return identity_client(cloud, DEMO)
 
 
 def create_ec2(api: IdentityClient, user_id: str, project_id: str) -> dict[str, Any]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 
 NAMES = {
     "onestack-guest",
@@ -31,14 +30,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
-    state_dir = tmp_path_factory.mktemp("guest") / "state"
-    process = CloudProcess(state_dir=state_dir, env={"ONESTACK_IMAGE__GUEST_IMAGES": "true"})
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+def cloud(make_cloud: CloudFactory) -> CloudProcess:
+    return make_cloud(settings={"image.guest_images": True}, name="guest")
 
 
 def guest_images(cloud: CloudProcess, user: str = "onestack") -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import admin_token, issue, project_scope
 from tests.functional.image_api import ImageClient
 
@@ -28,16 +28,8 @@ BIG = os.urandom(1 << 20) * 12  # more than the socket buffers hold, so it strea
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-worker", "pre-fork"])
-def cloud(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CloudProcess]:
-    state_dir = tmp_path_factory.mktemp("wire") / "state"
-    process = CloudProcess(state_dir=state_dir, env={"ONESTACK_WORKERS": str(request.param)})
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+def cloud(request: pytest.FixtureRequest, make_cloud: CloudFactory) -> CloudProcess:
+    return make_cloud(workers=request.param, name="wire")
 
 
 @dataclass

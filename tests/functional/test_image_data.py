@@ -13,18 +13,19 @@ import pytest
 
 from tests.functional.cloud import CloudProcess
 from tests.functional.image_api import ImageClient, assert_image_error, wait_for
+from tests.functional.personas import ADMIN, DEMO, image_client
 
 DATA = os.urandom(300_000)
 
 
 @pytest.fixture(scope="module")
 def admin(cloud: CloudProcess) -> ImageClient:
-    return ImageClient(cloud)
+    return image_client(cloud, ADMIN)
 
 
 @pytest.fixture(scope="module")
 def demo(cloud: CloudProcess) -> ImageClient:
-    return ImageClient(cloud, "demo")
+    return image_client(cloud, DEMO)
 
 
 def _stored_files(cloud: CloudProcess) -> list[Path]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.image_api import ImageClient, assert_image_error, limit_project, wait_for
 
 DATA = os.urandom(300_000)
@@ -30,25 +29,15 @@ def dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def cloud(
-    backend: str | None, dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CloudProcess]:
+def cloud(backend: str | None, dirs: dict[str, Path], make_cloud: CloudFactory) -> CloudProcess:
     """A cloud with two stores, "fast" (the default) and "cheap"."""
     stores = {"fast": str(dirs["fast"]), "cheap": {"dir": str(dirs["cheap"]), "description": "HDD"}}
-    process = CloudProcess(
-        state_dir=tmp_path_factory.mktemp("cloud") / "state",
-        database_url=backend,
-        env={
-            "ONESTACK_IMAGE__STORES": json.dumps(stores),
-            "ONESTACK_IMAGE__DEFAULT_STORE": "fast",
-            "ONESTACK_IMAGE__STAGING_DIR": str(dirs["staging"]),
-        },
-    )
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+    settings = {
+        "image.stores": stores,
+        "image.default_store": "fast",
+        "image.staging_dir": str(dirs["staging"]),
+    }
+    return make_cloud(database_url=backend, settings=settings)
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,17 @@ import pytest
 
 from tests.functional.cloud import CloudProcess
 from tests.functional.image_api import PATCH_TYPE, ImageClient, assert_image_error
+from tests.functional.personas import ADMIN, DEMO, image_client
 
 
 @pytest.fixture(scope="module")
 def admin(cloud: CloudProcess) -> ImageClient:
-    return ImageClient(cloud)
+    return image_client(cloud, ADMIN)
 
 
 @pytest.fixture(scope="module")
 def demo(cloud: CloudProcess) -> ImageClient:
-    return ImageClient(cloud, "demo")
+    return image_client(cloud, DEMO)
 
 
 def _names(response: httpx.Response) -> list[str]:

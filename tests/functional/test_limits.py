@@ -24,15 +24,10 @@ from tests.functional.identity_api import (
     admin_client,
     assert_create_refused,
     assert_identity_error,
-    issue,
-    project_scope,
 )
+from tests.functional.personas import DEMO, identity_client
 
 REGION = "RegionOne"
-
-
-def _demo(cloud: CloudProcess) -> IdentityClient:
-    return IdentityClient(cloud, issue(cloud, "demo", project_scope("demo")))
 
 
 def _unique(prefix: str) -> str:
@@ -152,7 +147,7 @@ def test_limits_with_openstacksdk(cloud: CloudProcess) -> None:
 
 
 def test_the_enforcement_model_is_flat(cloud: CloudProcess) -> None:
-    response = _demo(cloud).get("limits/model")
+    response = identity_client(cloud, DEMO).get("limits/model")
     assert response.status_code == 200, response.text
     model = response.json()["model"]
     assert model["name"] == "flat" and model["description"]
@@ -366,7 +361,7 @@ def test_non_admins_cannot_write_limits(cloud: CloudProcess) -> None:
     registered_id = _register(api, service["id"], "servers", 10)
     demo_id = _project_id(api, "demo")
     limit_id = _limit(api, service["id"], "servers", 5, project_id=demo_id)
-    demo = _demo(cloud)
+    demo = identity_client(cloud, DEMO)
     item = {"service_id": service["id"], "resource_name": "other", "default_limit": 1}
     for response in (
         demo.post("registered_limits", json={"registered_limits": [item]}),
@@ -390,7 +385,7 @@ def test_a_project_member_sees_only_their_projects_limits(cloud: CloudProcess) -
     own = _limit(api, service["id"], "routers", 5, project_id=_project_id(api, "demo"))
     other = _limit(api, service["id"], "routers", 50, project_id=_project_id(api, "admin"))
     domain = _limit(api, service["id"], "routers", 500, domain_id="default")
-    demo = _demo(cloud)
+    demo = identity_client(cloud, DEMO)
     listed = demo.get("limits", params={"service_id": service["id"]}).json()["limits"]
     assert [x["id"] for x in listed] == [own]
     assert demo.get(f"limits/{own}").status_code == 200

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import (
     admin_client,
     admin_token,
@@ -26,15 +25,9 @@ ORIGIN = "https://dashboard.example"
 
 
 @pytest.fixture(scope="module")
-def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
-    state_dir = tmp_path_factory.mktemp("ops") / "state"
-    env = {"ONESTACK_CORS__ALLOWED_ORIGINS": f'["{ORIGIN}"]', "ONESTACK_WORKERS": "2"}
-    process = CloudProcess(state_dir=state_dir, database_url=backend, env=env)
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+def cloud(backend: str | None, make_cloud: CloudFactory) -> CloudProcess:
+    settings = {"cors.allowed_origins": [ORIGIN]}
+    return make_cloud(workers=2, database_url=backend, settings=settings, name="ops")
 
 
 def rotate(cloud: CloudProcess) -> str:

@@ -20,6 +20,7 @@ from tests.functional.identity_api import (
     project_scope,
     validate,
 )
+from tests.functional.personas import DEMO, identity_client
 
 
 def unique(prefix: str) -> str:
@@ -41,10 +42,6 @@ def create_domain(api: IdentityClient) -> str:
 def ids(response: Any) -> list[str]:
     assert response.status_code == 200, response.text
     return [p["id"] for p in response.json()["projects"]]
-
-
-def demo_client(cloud: CloudProcess) -> IdentityClient:
-    return IdentityClient(cloud, issue(cloud, "demo", project_scope("demo")))
 
 
 # -- user journeys ------------------------------------------------------------------------------
@@ -176,7 +173,7 @@ def test_subtree_list_holds_only_projects_the_caller_may_see(cloud: CloudProcess
     demo_id = admin.get("projects", params={"name": "demo"}).json()["projects"][0]["id"]
     child = create(admin, parent_id=demo_id)
     try:
-        demo = demo_client(cloud)
+        demo = identity_client(cloud, DEMO)
         as_list = demo.get(f"projects/{demo_id}", params={"subtree_as_list": "true"}).json()
         assert as_list["project"]["subtree"] == []
         seen = admin.get(f"projects/{demo_id}", params={"subtree_as_list": "true"}).json()
@@ -276,7 +273,7 @@ def test_domain_scoped_listing_is_confined_to_the_domain(cloud: CloudProcess) ->
 
 def test_user_projects(cloud: CloudProcess) -> None:
     admin = admin_client(cloud)
-    demo = demo_client(cloud)
+    demo = identity_client(cloud, DEMO)
     demo_id = validate(cloud, demo.token).json()["token"]["user"]["id"]
     admin_id = validate(cloud, admin.token).json()["token"]["user"]["id"]
     names = {p["name"] for p in demo.get(f"users/{demo_id}/projects").json()["projects"]}
@@ -410,7 +407,7 @@ def test_unknown_project_is_404_and_no_token_is_401(cloud: CloudProcess) -> None
 
 def test_member_sees_only_their_own_project(cloud: CloudProcess) -> None:
     admin = admin_client(cloud)
-    demo = demo_client(cloud)
+    demo = identity_client(cloud, DEMO)
     projects = {p["name"]: p["id"] for p in admin.get("projects").json()["projects"]}
     demo_id, admin_id = projects["demo"], projects["admin"]
     assert demo.get(f"projects/{demo_id}").json()["project"]["name"] == "demo"
@@ -471,6 +468,7 @@ def test_disabling_a_project_invalidates_its_tokens(cloud: CloudProcess) -> None
     )
 
 
+@pytest.mark.own_cloud
 def test_deleting_a_project_invalidates_its_tokens(cloud: CloudProcess) -> None:
     """Runs last in the module: it deletes project demo, the only project a member has."""
     admin = admin_client(cloud)

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_client,
@@ -351,30 +351,27 @@ def test_user_changes_are_notified(cloud: CloudProcess) -> None:
 
 # -- a cloud with password rules, expiry and lockout --------------------------------------
 
-STRICT_ENV = {
-    "ONESTACK_IDENTITY__LOCKOUT_FAILURE_ATTEMPTS": "3",
-    "ONESTACK_IDENTITY__PASSWORD_MIN_LENGTH": "8",
-    "ONESTACK_IDENTITY__PASSWORD_REGEX": r"^(?=.*\d).*$",
-    "ONESTACK_IDENTITY__PASSWORD_REGEX_DESCRIPTION": "must contain a digit",
-    "ONESTACK_IDENTITY__PASSWORD_EXPIRES_DAYS": "30",
+STRICT = {
+    "identity.lockout_failure_attempts": 3,
+    "identity.password_min_length": 8,
+    "identity.password_regex": r"^(?=.*\d).*$",
+    "identity.password_regex_description": "must contain a digit",
+    "identity.password_expires_days": 30,
 }
 
 
 @pytest.fixture(scope="module")
-def strict(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+def strict(backend: str | None, make_cloud: CloudFactory) -> Iterator[CloudProcess]:
     """A cloud with Keystone's security-compliance settings turned on."""
     database_url = backend
     if backend is not None:
         database_url = _sibling_database(backend)
-    state_dir = tmp_path_factory.mktemp("strict") / "state"
-    process = CloudProcess(state_dir=state_dir, database_url=database_url, env=STRICT_ENV)
-    process.start()
+    process = make_cloud(database_url=database_url, settings=STRICT, name="strict")
     yield process
     if process.process is not None:
-        process.stop()
+        process.stop()  # before its database goes
     if database_url is not None:
         _drop_database(database_url)
-    assert process.server_errors() == []
 
 
 def _sibling_database(url: str) -> str:

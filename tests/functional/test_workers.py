@@ -8,14 +8,13 @@ import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import admin_client, admin_token, issue, project_scope
 
 WORKERS = 2
@@ -23,16 +22,8 @@ WRITERS = 8
 
 
 @pytest.fixture(scope="module")
-def cloud(backend: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
-    state_dir = tmp_path_factory.mktemp("workers") / "state"
-    process = CloudProcess(
-        state_dir=state_dir, database_url=backend, env={"ONESTACK_WORKERS": str(WORKERS)}
-    )
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+def cloud(backend: str | None, make_cloud: CloudFactory) -> CloudProcess:
+    return make_cloud(workers=WORKERS, database_url=backend, name="workers")
 
 
 def workers_of(cloud: CloudProcess) -> set[int]:
@@ -139,10 +130,9 @@ def test_a_worker_that_dies_is_replaced(cloud: CloudProcess) -> None:
     assert httpx.get(f"{cloud.identity_url}/v3", timeout=30).status_code == 200
 
 
-def test_sigterm_stops_every_worker(tmp_path_factory: pytest.TempPathFactory) -> None:
-    state_dir = tmp_path_factory.mktemp("stop") / "state"
-    process = CloudProcess(state_dir=state_dir, env={"ONESTACK_WORKERS": "3"})
-    process.start()
+def test_sigterm_stops_every_worker(make_cloud: CloudFactory) -> None:
+    process = make_cloud(workers=3, name="stop")
+    state_dir = process.state_dir
     children = workers_of(process)
     assert len(children) == 3
 

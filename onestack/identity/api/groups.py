@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.http import JSONResponse
+from onestack.identity.api import render
 from onestack.identity.api.common import (
     allowed,
     collection,
@@ -17,10 +18,10 @@ from onestack.identity.api.common import (
     enforce,
     manager,
     parse_body,
-    self_link,
 )
 from onestack.identity.api.fields import Attributes, Description, Envelope, VisibleName
 from onestack.identity.api.paging import paged_collection
+from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import Group
 
@@ -49,17 +50,6 @@ class UpdateBody(Envelope):
     group: GroupUpdate
 
 
-def render(request: Request, group: Group) -> dict[str, Any]:
-    return {
-        **group.extra,
-        "id": group.group_id,
-        "name": group.name,
-        "domain_id": group.domain_id,
-        "description": group.description,
-        "links": self_link(request, f"groups/{group.group_id}"),
-    }
-
-
 def target(group: Group) -> dict[str, Any]:
     return {"group": {"id": group.group_id, "domain_id": group.domain_id}}
 
@@ -71,7 +61,7 @@ async def list_groups(request: Request) -> Response:
         domain_id = ctx.domain_id
     enforce(request, "identity:list_groups", {"domain_id": domain_id})
     found = manager(request).groups.list(name=request.query_params.get("name"), domain_id=domain_id)
-    items = (render(request, g) for g in found)
+    items = (render.group(g, v3_url(request)) for g in found)
     return paged_collection(request, "groups", items, manager(request).groups.get)
 
 
@@ -81,13 +71,13 @@ async def create_group(request: Request) -> Response:
     fields["domain_id"] = fields.get("domain_id") or context(request).domain_id or "default"
     ctx = enforce(request, "identity:create_group", {"group": {"domain_id": fields["domain_id"]}})
     group = manager(request).groups.create(ctx, fields)
-    return JSONResponse({"group": render(request, group)}, status_code=201)
+    return JSONResponse({"group": render.group(group, v3_url(request))}, status_code=201)
 
 
 async def show_group(request: Request) -> Response:
     group = manager(request).groups.get(request.path_params["group_id"])
     enforce(request, "identity:get_group", target(group))
-    return JSONResponse({"group": render(request, group)})
+    return JSONResponse({"group": render.group(group, v3_url(request))})
 
 
 async def update_group(request: Request) -> Response:
@@ -96,7 +86,7 @@ async def update_group(request: Request) -> Response:
     ctx = enforce(request, "identity:update_group", target(group))
     body = await parse_body(request, UpdateBody)
     updated = groups.update(ctx, group.group_id, body.group.model_dump(exclude_unset=True))
-    return JSONResponse({"group": render(request, updated)})
+    return JSONResponse({"group": render.group(updated, v3_url(request))})
 
 
 async def delete_group(request: Request) -> Response:
@@ -108,8 +98,6 @@ async def delete_group(request: Request) -> Response:
 
 
 async def list_members(request: Request) -> Response:
-    from onestack.identity.api import users as user_api  # users renders groups too
-
     groups = manager(request).groups
     group = groups.get(request.path_params["group_id"])
     enforce(request, "identity:list_users_in_group", target(group))
@@ -117,7 +105,7 @@ async def list_members(request: Request) -> Response:
     members = groups.members(
         group.group_id, parse_expiry_filter(expiry) if expiry is not None else ()
     )
-    return collection(request, "users", (user_api.render(request, u) for u in members))
+    return collection(request, "users", (render.user(u, v3_url(request)) for u in members))
 
 
 def _membership_target(request: Request) -> tuple[Group, dict[str, Any]]:

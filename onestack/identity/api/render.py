@@ -1,4 +1,5 @@
-"""Identity response bodies: tokens, the catalog, projects and version documents."""
+"""Identity response bodies: tokens, the catalog, projects, domains, users, groups and version
+documents."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from onestack.identity.manager import CatalogEntry, NamedRef, TokenView
-from onestack.identity.models import Domain, Project
+from onestack.identity.manager.login import password_expires_at
+from onestack.identity.models import Domain, Group, Project, User
 
 API_VERSION = "v3.14"
 API_UPDATED = "2020-04-07T00:00:00Z"
@@ -112,6 +114,34 @@ def domain(domain: Domain, v3_url: str) -> dict[str, Any]:
         "enabled": domain.enabled,
         "tags": [],
         "links": {"self": f"{v3_url}/domains/{domain.domain_id}"},
+    }
+
+
+def user(user: User, v3_url: str) -> dict[str, Any]:
+    expires_at = password_expires_at(user)
+    body = {
+        **user.extra,
+        "id": user.user_id,
+        "name": user.name,
+        "domain_id": user.domain_id,
+        "enabled": user.enabled,
+        "password_expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%S.%f") if expires_at else None,
+        "options": dict(user.options or {}),
+        "links": {"self": f"{v3_url}/users/{user.user_id}"},
+    }
+    if user.default_project_id:
+        body["default_project_id"] = user.default_project_id
+    return body
+
+
+def group(group: Group, v3_url: str) -> dict[str, Any]:
+    return {
+        **group.extra,
+        "id": group.group_id,
+        "name": group.name,
+        "domain_id": group.domain_id,
+        "description": group.description,
+        "links": {"self": f"{v3_url}/groups/{group.group_id}"},
     }
 
 

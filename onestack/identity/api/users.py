@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from onestack.common.auth import public
 from onestack.common.http import JSONResponse
-from onestack.identity.api import groups as group_api
+from onestack.identity.api import render
 from onestack.identity.api.common import (
     allowed,
     bool_query,
@@ -25,11 +25,10 @@ from onestack.identity.api.common import (
     enforce,
     manager,
     parse_body,
-    self_link,
 )
 from onestack.identity.api.fields import Attributes, Envelope, VisibleName
 from onestack.identity.api.paging import paged_collection
-from onestack.identity.manager.login import password_expires_at
+from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.users import parse_expiry_filter
 from onestack.identity.models import User
 
@@ -86,23 +85,6 @@ class PasswordBody(Envelope):
     user: PasswordChange
 
 
-def render(request: Request, user: User) -> dict[str, Any]:
-    expires_at = password_expires_at(user)
-    body = {
-        **user.extra,
-        "id": user.user_id,
-        "name": user.name,
-        "domain_id": user.domain_id,
-        "enabled": user.enabled,
-        "password_expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%S.%f") if expires_at else None,
-        "options": dict(user.options or {}),
-        "links": self_link(request, f"users/{user.user_id}"),
-    }
-    if user.default_project_id:
-        body["default_project_id"] = user.default_project_id
-    return body
-
-
 def target(user: User) -> dict[str, Any]:
     return {"user": {"id": user.user_id, "domain_id": user.domain_id}}
 
@@ -121,7 +103,7 @@ async def list_users(request: Request) -> Response:
         enabled=bool_query(request, "enabled"),
         expires=parse_expiry_filter(expiry) if expiry is not None else (),
     )
-    items = (render(request, u) for u in users)
+    items = (render.user(u, v3_url(request)) for u in users)
     return paged_collection(request, "users", items, manager(request).users.get)
 
 
@@ -131,13 +113,13 @@ async def create_user(request: Request) -> Response:
     fields["domain_id"] = fields.get("domain_id") or context(request).domain_id or "default"
     ctx = enforce(request, "identity:create_user", {"user": {"domain_id": fields["domain_id"]}})
     user = await run_in_threadpool(manager(request).users.create, ctx, fields)
-    return JSONResponse({"user": render(request, user)}, status_code=201)
+    return JSONResponse({"user": render.user(user, v3_url(request))}, status_code=201)
 
 
 async def show_user(request: Request) -> Response:
     user = manager(request).users.get(request.path_params["user_id"])
     enforce(request, "identity:get_user", target(user))
-    return JSONResponse({"user": render(request, user)})
+    return JSONResponse({"user": render.user(user, v3_url(request))})
 
 
 async def update_user(request: Request) -> Response:
@@ -147,7 +129,7 @@ async def update_user(request: Request) -> Response:
     body = await parse_body(request, UpdateBody)
     changes = body.user.model_dump(exclude_unset=True)
     updated = await run_in_threadpool(users.update, ctx, user.user_id, changes)
-    return JSONResponse({"user": render(request, updated)})
+    return JSONResponse({"user": render.user(updated, v3_url(request))})
 
 
 async def delete_user(request: Request) -> Response:
@@ -163,7 +145,7 @@ async def list_user_groups(request: Request) -> Response:
     user = users.get(request.path_params["user_id"])
     enforce(request, "identity:list_groups_for_user", target(user))
     found = users.groups_of(user.user_id)
-    return collection(request, "groups", (group_api.render(request, g) for g in found))
+    return collection(request, "groups", (render.group(g, v3_url(request)) for g in found))
 
 
 @public  # the original password is the proof

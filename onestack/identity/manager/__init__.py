@@ -7,11 +7,13 @@ tables itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from onestack.common.bus import Notifier
 from onestack.common.db import Database
 from onestack.identity import keys
+from onestack.identity.accounts import ACCOUNTS, DEFAULT_DOMAIN_ID
 from onestack.identity.manager.access_rules import AccessRuleManager
 from onestack.identity.manager.app_credentials import ApplicationCredentialManager
 from onestack.identity.manager.assignments import AssignmentManager
@@ -22,7 +24,7 @@ from onestack.identity.manager.domains import DomainManager
 from onestack.identity.manager.groups import GroupManager
 from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
-from onestack.identity.manager.projects import ProjectManager
+from onestack.identity.manager.projects import ProjectFilters, ProjectManager
 from onestack.identity.manager.roles import RoleManager
 from onestack.identity.manager.tokens import (
     AuthRequest,
@@ -39,11 +41,22 @@ __all__ = [
     "AuthRequest",
     "CatalogEndpoint",
     "CatalogEntry",
+    "CloudAdmin",
     "IdentityManager",
     "NamedRef",
     "Ref",
     "TokenView",
 ]
+
+
+@dataclass(frozen=True)
+class CloudAdmin:
+    """The bootstrap admin user on the admin project: who owns the cloud's own resources."""
+
+    user_id: str
+    user_domain_id: str
+    project_id: str
+    project_domain_id: str
 
 
 class IdentityManager:
@@ -74,3 +87,12 @@ class IdentityManager:
         self.limits = LimitManager(deps)
         self.app_credentials = ApplicationCredentialManager(deps)
         self.access_rules = AccessRuleManager(deps)
+
+    def cloud_admin(self) -> CloudAdmin:
+        """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes
+        on its own behalf (its guest images)."""
+        admin = ACCOUNTS[0]
+        filters = ProjectFilters(name=admin.project, domain_id=DEFAULT_DOMAIN_ID)
+        project = self.projects.list(filters)[0].project
+        user = self.users.list(name=admin.user, domain_id=DEFAULT_DOMAIN_ID)[0]
+        return CloudAdmin(user.user_id, user.domain_id, project.project_id, DEFAULT_DOMAIN_ID)

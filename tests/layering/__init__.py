@@ -1,0 +1,1 @@
+"""The house's own import-linter contracts (pyproject.toml names them; `lint-imports` runs them)."""
