@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from onestack import workers
@@ -40,6 +41,7 @@ from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
+from onestack.identity.api import routes as identity_routes
 from onestack.identity.bootstrap import (
     BootstrapResult,
     bootstrap,
@@ -53,6 +55,7 @@ from onestack.identity.policy import load_policy
 from onestack.identity.tokens import TokenFormat
 from onestack.image.api import MOUNT_PATH as IMAGE_PATH
 from onestack.image.api import build_app as image_app
+from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
@@ -60,6 +63,14 @@ from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
 log = logging.getLogger("onestack.cloud")
+
+# Every HTTP API the cloud serves: its mount path and its routes. Whatever must cover every
+# route (the fuzz suite in tests/functional/test_fuzz.py) reads them here, so a new service
+# that mounts its app in `assemble` adds its routes here too.
+API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
+    IDENTITY_PATH: identity_routes,
+    IMAGE_PATH: image_routes,
+}
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Each service hands `service_app` its routes, a function that turns a `OneStackError` into
 that API's own error body, and its `TokenReader`; every error (domain, routing, malformed body,
-or a bug) is rendered by that one function, and every route not marked `@public` is
+or a bug) is rendered by that one function, every path and query string passes
+`common.text`'s rule first (`TextGuard`), and every route not marked `@public` is
 authenticated by that one reader (`common/auth.py`) before its endpoint runs.
 `RequestIdMiddleware` stamps every response with x-openstack-request-id and writes one
 structured log line per request.
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from onestack.common.auth import TokenReader
 from onestack.common.errors import BadRequest, OneStackError, error_for_status
 from onestack.common.metrics import Metrics
+from onestack.common.text import ForbiddenText, url_problem
 
 log = logging.getLogger("onestack.http")
 
@@ -124,7 +126,28 @@ def service_app(
         },
     )
     app.router = IndexedRouter(routes=[_guarded(route, reader) for route in routes])
+    app.add_middleware(TextGuard, render_error=render_error)
     return app
+
+
+class TextGuard:
+    """Answers 400 (in the service's error body) to a path or query string that carries NUL or
+    another control character, before any route, token check or database sees it."""
+
+    def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = None
+        if scope["type"] == "http":
+            problem = url_problem(scope["path"], scope.get("query_string", b""))
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        error = ForbiddenText(problem)
+        response = JSONResponse(self.render_error(error), status_code=error.status)
+        await response(scope, receive, send)
 
 
 def _guarded(route: BaseRoute, reader: TokenReader) -> Route:

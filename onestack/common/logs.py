@@ -2,7 +2,9 @@
 
 Every request writes a line, so formatting is kept cheap: the timestamp is formatted once a
 second, plain numbers and words are written as they are, and `configure` turns off the record
-fields nothing prints (caller's file and line, thread and process names).
+fields nothing prints (caller's file and line, thread and process names). A value is escaped
+as it is printed (quotes, backslashes and control characters, so a client's `\n` or NUL in a
+path cannot forge or break a line).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import time
 
 # Record attributes that are not extra fields (uvicorn adds a colourised copy of its message).
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
-_NEEDS_QUOTES = re.compile(r'[ "=]')
+_NEEDS_QUOTES = re.compile('[ "=\\\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
+_ESCAPED = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 class LogfmtFormatter(logging.Formatter):
@@ -46,8 +50,13 @@ def _quote(value: object) -> str:
         return str(value)
     text = str(value)
     if not text or _NEEDS_QUOTES.search(text):
-        return '"' + text.replace('"', '\\"') + '"'
+        return '"' + _ESCAPED.sub(_escape, text) + '"'
     return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _SHORT_ESCAPES.get(char) or f"\\u{ord(char):04x}"
 
 
 def configure(level: str = "info") -> None:

@@ -104,3 +104,25 @@ def test_log_line_quotes_only_what_needs_quotes() -> None:
 
     assert "level=info logger=onestack.http msg=request status=200 duration_ms=1.5" in line
     assert 'path="/a b" empty="" quote="say \\"hi\\""' in line
+
+
+def test_log_values_escape_control_characters_so_a_line_stays_one_line() -> None:
+    record = logging.makeLogRecord(
+        {"name": "onestack.http", "levelname": "INFO", "msg": "request", "created": 0.0}
+    )
+    record.__dict__.update(path="/v3/users/a\x00b\nts=forged level=error", back="a\\b")
+
+    line = LogfmtFormatter().format(record)
+
+    assert "\n" not in line and "\x00" not in line
+    assert 'path="/v3/users/a\\u0000b\\nts=forged level=error"' in line
+    assert 'back="a\\\\b"' in line
+
+
+def test_a_nul_in_the_path_or_query_is_a_400_in_the_services_own_body() -> None:
+    urls = ["/svc/v3/items/a%00b", "/svc/v3/items/x?name=a%00b", "/svc/v3/items/a%0Ab"]
+    answers = call([("GET", url) for url in [*urls, "/svc/v3/items/x?name=ab"]])
+
+    assert [r.status_code for r in answers] == [400, 400, 400, 200]
+    assert all(r.json() == {"error": {"code": 400}} for r in answers[:3])
+    assert answers[3].text == "one x"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from onestack.common.auth import TokenReader
@@ -55,12 +56,16 @@ def render_error(error: OneStackError) -> dict[str, Any]:
     return {"error": {"code": error.status, "title": error.title, "message": error.message}}
 
 
+def routes() -> list[BaseRoute]:
+    """Every route of the identity API, below its mount path."""
+    return [route for router in ROUTERS for route in router.routes]
+
+
 def build_app(manager: IdentityManager, policy: Policy) -> ASGIApp:
     memo = ValidationMemo(auth.validate_route)  # see auth._validation_response
     repeats = RepeatValidations(memo, manager.tokens)
     reader = TokenReader(common.validate_caller, fast_path=repeats)
-    routes = [route for router in ROUTERS for route in router.routes]
-    app = service_app(routes, render_error, reader)
+    app = service_app(routes(), render_error, reader)
     app.state.manager = manager
     app.state.policy = policy
     app.state.validations = memo

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
@@ -30,10 +31,14 @@ def render_error(error: OneStackError) -> dict[str, Any]:
     }
 
 
+def routes() -> list[BaseRoute]:
+    """Every route of the image API, below its mount path."""
+    return [route for router in ROUTERS for route in router.routes]
+
+
 def build_app(manager: ImageManager, policy: Policy, reader: TokenReader) -> Starlette:
     """Glance's routes; `reader` authenticates all but version discovery (`@public`)."""
-    routes = [route for router in ROUTERS for route in router.routes]
-    app = service_app(routes, render_error, reader)
+    app = service_app(routes(), render_error, reader)
     app.state.manager = manager
     app.state.policy = policy
     return app

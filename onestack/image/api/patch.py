@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from onestack.common.body import loads
+from onestack.common.text import check_document
 from onestack.image.errors import InvalidParameter
 from onestack.image.manager import Change
 
@@ -18,10 +18,7 @@ OPERATIONS = ("add", "replace", "remove")
 
 
 def parse(raw: bytes) -> list[Change]:
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidParameter(f"The request body is not valid JSON: {exc}.") from exc
+    document = loads(raw, InvalidParameter)
     if not isinstance(document, list):
         raise InvalidParameter("A JSON patch document must be a list of operations.")
     return [_change(index, op) for index, op in enumerate(document)]
@@ -40,6 +37,7 @@ def _change(index: int, operation: Any) -> Change:
         return Change(op, name)
     if "value" not in operation:
         raise InvalidParameter(f"Operation {index}: '{op}' needs a 'value'.")
+    check_document({name: operation["value"]})  # the text rule, as if sent as {name: value}
     return Change(op, name, operation["value"])
 
 
