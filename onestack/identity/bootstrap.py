@@ -79,7 +79,7 @@ def prepare_passwords(state_dir: Path) -> Passwords:
     path = state_dir / CREDENTIALS_FILE
     if path.exists():
         return Passwords(yaml.safe_load(path.read_text())["passwords"])
-    plain = {account.user: secrets.token_urlsafe(18) for account in ACCOUNTS}
+    plain = {account.user: _new_password() for account in ACCOUNTS}
     write_private(path, yaml.safe_dump({"passwords": plain}))
     pool = ThreadPoolExecutor(len(plain), thread_name_prefix="bootstrap-hash")
     hashing = {user: pool.submit(hash_password, password) for user, password in plain.items()}
@@ -292,3 +292,9 @@ def _clouds(identity_url: str, region: str, passwords: dict[str, str]) -> dict[s
             "onestack-system-admin": cloud("admin", system_scope="all"),
         }
     }
+
+
+def _new_password() -> str:
+    """A random password that a command line never mistakes for an option."""
+    # token_urlsafe may start with "-", which `openstack ... --password -x` reads as a flag.
+    return "p" + secrets.token_urlsafe(18)

@@ -69,3 +69,13 @@ def test_no_more_hashes_run_at_once_than_there_are_slots(monkeypatch) -> None:
 
     assert fake.calls == len(calls)
     assert fake.most_inside == passwords.HASH_SLOTS
+
+
+def test_generated_passwords_never_look_like_a_command_line_option() -> None:
+    # Regression: one in 64 generated passwords began with "-", and
+    # `openstack user password set --original-password <it>` then failed to parse.
+    from onestack.identity.bootstrap import _new_password
+
+    passwords = [_new_password() for _ in range(2000)]
+    assert not [p for p in passwords if p.startswith("-")]
+    assert len(set(passwords)) == len(passwords)
