@@ -189,11 +189,13 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print each service's URL and whether it answers; non-zero when the cloud is down."""
+    from onestack.common.ownership import pid_running
+
     if not settings.run_file.exists():
         print(f"onestack is not running (no {settings.run_file})")
         return 3
     record = json.loads(settings.run_file.read_text())
-    alive = _pid_alive(record["pid"])
+    alive = pid_running(record["pid"])
     print(
         f"onestack pid {record['pid']} ({'running' if alive else 'gone'}), "
         f"database {record['database']}"
@@ -330,16 +332,6 @@ def cmd_images_register(settings: Settings, args: argparse.Namespace) -> int:
 def _retired(rotation: keys.Rotation) -> str:
     retired = ", ".join(map(str, rotation.retired)) or "none"
     return f"; retired: {retired}; kept: {', '.join(map(str, rotation.kept))}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _probe(url: str) -> str:

@@ -66,13 +66,14 @@ class Agent:
         self._count = threading.Lock()
 
     def start(self, rpc: Rpc | None = None) -> None:
-        """Register, serve `wake` on the agent's topic (when a bus is given), start taking."""
-        self.ownership.register()
+        """Serve `wake` on the agent's topic (when a bus is given), register, start taking."""
         if rpc is not None:
             try:
                 self._server = rpc.serve(self.name, Endpoints(self.wake))
             except BusUnavailable:  # the queue is in the database: polling finds the work
                 log.warning("agent %s polls for work: the bus is not reachable", self.name)
+        # Registered (and so listed by `onestack status`) only once a wake can reach it.
+        self.ownership.register()
         self._loop.start()
 
     def wake(self) -> None:

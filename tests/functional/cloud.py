@@ -28,6 +28,19 @@ START_TIMEOUT_S = 60
 RUNNING_CLOUD_VARIABLE = "ONESTACK_TEST_CLOUD"
 
 
+def children_of(pid: int) -> set[int]:
+    """The pids of the running processes whose parent is `pid` (a supervisor's workers, agents)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

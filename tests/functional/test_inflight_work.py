@@ -24,7 +24,7 @@ import kombu
 import pytest
 
 from onestack.workers import MIN_WORKER_LIFE_S
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudProcess, children_of
 from tests.functional.image_api import ImageClient, wait_for
 from tests.functional.test_amqp_bus import AMQP_URL
 
@@ -46,20 +46,6 @@ def cloud(tmp_path: Path) -> Iterator[CloudProcess]:
     if process.process is not None:
         process.stop()
     assert process.server_errors() == []
-
-
-def children(cloud: CloudProcess) -> set[int]:
-    """The supervisor's child processes (API workers and agents)."""
-    assert cloud.process is not None
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == cloud.process.pid:
-            found.add(int(stat.parent.name))
-    return found
 
 
 def agents(cloud: CloudProcess) -> dict[int, str]:
@@ -203,7 +189,7 @@ def test_a_worker_killed_mid_upload_leaves_the_image_queued_without_partial_data
     image_id = raw_image(client)
     upload = HeldUpload(client, image_id)
     wait_for(lambda: bool(partial_files(cloud.state_dir)), "the upload's partial file")
-    (streaming,) = holding_open(children(cloud), "/.partial/")
+    (streaming,) = holding_open(children_of(cloud.process.pid), "/.partial/")
 
     kill(settled({streaming}))
 
@@ -221,7 +207,7 @@ def test_an_import_finishes_after_kill_of_the_worker_that_accepted_it(
     client = ImageClient(cloud)
     data = import_data()
     image_id = staged_for_import(client, data)
-    api_workers = settled(children(cloud) - set(agents(cloud)))
+    api_workers = settled(children_of(cloud.process.pid) - set(agents(cloud)))
     assert len(api_workers) == 2
 
     accepted = client.request(
@@ -241,7 +227,7 @@ def test_an_import_finishes_after_kill_of_the_agent_running_it(cloud: CloudProce
     listed = agents(cloud)
     assert len(listed) == 1 and set(listed.values()) == {os.uname().nodename}
     (agent,) = settled(set(listed))
-    assert agent in children(cloud)
+    assert agent in children_of(cloud.process.pid)
     data = import_data()
     image_id = staged_for_import(client, data)
 

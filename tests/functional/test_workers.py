@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.functional.cloud import CloudFactory, CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess, children_of
 from tests.functional.identity_api import admin_client, admin_token, issue, project_scope
 
 WORKERS = 2
@@ -29,26 +29,13 @@ def cloud(backend: str | None, make_cloud: CloudFactory) -> CloudProcess:
 
 def workers_of(cloud: CloudProcess) -> set[int]:
     """The supervisor's API workers (its other children are agents)."""
-    return children_of(cloud) - agents_of(cloud)
+    return children_of(cloud.process.pid) - agents_of(cloud)
 
 
 def agents_of(cloud: CloudProcess) -> set[int]:
     """The pids of the agents `onestack status` lists."""
     listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
     return {int(pid) for pid in re.findall(r"^\s+agent \S+\s+pid (\d+)", listed.stdout, re.M)}
-
-
-def children_of(cloud: CloudProcess) -> set[int]:
-    assert cloud.process is not None
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == cloud.process.pid:
-            found.add(int(stat.parent.name))
-    return found
 
 
 def answering_pids(cloud: CloudProcess, path: str, status: int) -> Counter[int]:
@@ -81,7 +68,7 @@ def test_the_cloud_runs_the_requested_number_of_workers(cloud: CloudProcess) -> 
 
 def test_the_cloud_runs_one_image_agent_beside_the_workers(cloud: CloudProcess) -> None:
     agents = agents_of(cloud)
-    assert len(agents) == 1 and agents <= children_of(cloud)
+    assert len(agents) == 1 and agents <= children_of(cloud.process.pid)
 
 
 def test_a_revocation_through_one_worker_holds_on_every_worker(cloud: CloudProcess) -> None:
