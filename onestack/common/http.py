@@ -107,10 +107,15 @@ class ServiceApp(Starlette):
 
 
 def service_app(
-    routes: Sequence[BaseRoute], render_error: ErrorRenderer, reader: TokenReader
+    routes: Sequence[BaseRoute],
+    render_error: ErrorRenderer,
+    reader: TokenReader,
+    redirect_slashes: bool = True,
 ) -> ServiceApp:
     """A service's ASGI app whose every error is rendered by `render_error` and whose every
-    route not marked `@public` is authenticated by `reader` first."""
+    route not marked `@public` is authenticated by `reader` first. With `redirect_slashes`
+    off, a path that matches only with or without its trailing slash is a 404 (Glance's
+    routing), not a redirect."""
 
     def respond(request: Request, error: OneStackError) -> Response:
         headers = getattr(error, "headers", None)
@@ -143,7 +148,8 @@ def service_app(
             Exception: on_bug,
         },
     )
-    app.router = IndexedRouter(routes=[_guarded(route, reader) for route in routes])
+    guarded = [_guarded(route, reader) for route in routes]
+    app.router = IndexedRouter(guarded, redirect_slashes=redirect_slashes)
     return app
 
 
@@ -169,8 +175,8 @@ class IndexedRouter(Router):
 
     MEMO_SIZE = 4096  # ids make paths unbounded: a full memo starts over
 
-    def __init__(self, routes: Sequence[BaseRoute]) -> None:
-        super().__init__(routes=list(routes))
+    def __init__(self, routes: Sequence[BaseRoute], redirect_slashes: bool = True) -> None:
+        super().__init__(routes=list(routes), redirect_slashes=redirect_slashes)
         self._plain = all(isinstance(route, Route) for route in self.routes)
         self._memo: dict[tuple[str, str], BaseRoute | None] = {}
 
