@@ -32,6 +32,10 @@ class NotAcceptable(OneStackError):
     title = "Not Acceptable"
 
 
+class PlacementNotFound(NotFound):
+    pass
+
+
 class ProviderNotFound(NotFound):
     def __init__(self, uuid: str) -> None:
         super().__init__(f"No resource provider with uuid {uuid} found")

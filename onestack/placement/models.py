@@ -51,6 +51,7 @@ class Consumer(Base):
     consumer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(255), index=True)
     user_id: Mapped[str] = mapped_column(String(255), index=True)
+    consumer_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

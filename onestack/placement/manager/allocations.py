@@ -48,6 +48,7 @@ class ConsumerAllocations:
     project_id: str | None = None
     user_id: str | None = None
     consumer_generation: int | None = None
+    consumer_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Request:
     project_id: str
     user_id: str
     consumer_generation: int | Unset | None = UNSET
+    consumer_type: str | None = None
 
 
 class Allocations(PlacementBase):
@@ -85,6 +87,7 @@ class Allocations(PlacementBase):
                 consumer.project_id,
                 consumer.user_id,
                 consumer.generation,
+                consumer.consumer_type,
             )
 
     def on_provider(self, uuid: str) -> tuple[int, Amounts]:
@@ -180,6 +183,7 @@ def _save_consumer(session: Session, request: Request, consumer: Consumer | None
             consumer_id=request.consumer_id,
             project_id=request.project_id,
             user_id=request.user_id,
+            consumer_type=request.consumer_type,
             generation=0,
             created_at=now,
             updated_at=now,
@@ -198,6 +202,7 @@ def _save_consumer(session: Session, request: Request, consumer: Consumer | None
             generation=consumer.generation + 1,
             project_id=request.project_id or consumer.project_id,
             user_id=request.user_id or consumer.user_id,
+            consumer_type=request.consumer_type or consumer.consumer_type,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)

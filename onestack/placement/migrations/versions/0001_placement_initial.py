@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("consumer_id", sa.String(36), primary_key=True),
         sa.Column("project_id", sa.String(255), nullable=False, index=True),
         sa.Column("user_id", sa.String(255), nullable=False, index=True),
+        sa.Column("consumer_type", sa.String(255), nullable=True),
         sa.Column("generation", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
