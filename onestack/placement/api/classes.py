@@ -23,7 +23,7 @@ async def list_classes(request: Request) -> Response:
 async def show_class(request: Request) -> Response:
     require(request, 2)
     enforce(request, "resource_classes:show")
-    name = manager(request).classes.get(request.path_params["name"])
+    name = manager(request).classes.get(request.path_params["resource_class"])
     return JSONResponse(render.resource_class(base_path(request), name))
 
 
@@ -40,7 +40,7 @@ async def ensure_class(request: Request) -> Response:
     """PUT (1.7+) creates a CUSTOM_ class: 201 when new, 204 when it was there."""
     require(request, 7)
     enforce(request, "resource_classes:update")
-    name = request.path_params["name"]
+    name = request.path_params["resource_class"]
     created = manager(request).classes.ensure(name)
     location = f"{base_path(request)}/resource_classes/{name}"
     status = 201 if created else 204
@@ -50,14 +50,14 @@ async def ensure_class(request: Request) -> Response:
 async def delete_class(request: Request) -> Response:
     require(request, 2)
     enforce(request, "resource_classes:delete")
-    manager(request).classes.delete(request.path_params["name"])
+    manager(request).classes.delete(request.path_params["resource_class"])
     return Response(status_code=204)
 
 
 routes = [
     Route("/resource_classes", list_classes, methods=["GET"]),
     Route("/resource_classes", create_class, methods=["POST"]),
-    Route("/resource_classes/{name}", show_class, methods=["GET"]),
-    Route("/resource_classes/{name}", ensure_class, methods=["PUT"]),
-    Route("/resource_classes/{name}", delete_class, methods=["DELETE"]),
+    Route("/resource_classes/{resource_class}", show_class, methods=["GET"]),
+    Route("/resource_classes/{resource_class}", ensure_class, methods=["PUT"]),
+    Route("/resource_classes/{resource_class}", delete_class, methods=["DELETE"]),
 ]

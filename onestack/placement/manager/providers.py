@@ -10,7 +10,9 @@ from sqlalchemy import select
 from onestack.placement import errors
 from onestack.placement.manager import capacity
 from onestack.placement.manager.base import (
+    GenerationRace,
     PlacementBase,
+    bump,
     get_provider,
     used_by_class,
     utcnow,
@@ -83,24 +85,29 @@ class Providers(PlacementBase):
             return providers
 
     def update(self, uuid: str, name: str, parent_uuid: str | None = None) -> Provider:
-        """Rename (and, from none, give a parent); bumps the generation."""
-        with self.writing(errors.DuplicateName(name)) as session:
-            provider = get_provider(session, uuid)
-            taken = session.scalar(
-                select(Provider.uuid).where(Provider.name == name, Provider.uuid != uuid)
-            )
-            if taken is not None:
-                raise errors.DuplicateName(name)
-            if parent_uuid is not None and parent_uuid != provider.parent_provider_uuid:
-                self._reparent(session, provider, parent_uuid)
-            provider.name = name
-            provider.generation += 1
-            provider.updated_at = utcnow()
-        return provider
+        """Rename (and, from none, give a parent); bumps the generation (compare-and-set:
+        a concurrent write to the provider makes this a 409, never a lost generation)."""
+        try:
+            with self.writing(errors.DuplicateName(name)) as session:
+                provider = get_provider(session, uuid)
+                seen = provider.generation
+                taken = session.scalar(
+                    select(Provider.uuid).where(Provider.name == name, Provider.uuid != uuid)
+                )
+                if taken is not None:
+                    raise errors.DuplicateName(name)
+                if parent_uuid is not None and parent_uuid != provider.parent_provider_uuid:
+                    self._reparent(session, provider, parent_uuid)
+                provider.name = name
+                bump(session, uuid, seen)
+        except GenerationRace:
+            raise errors.ConcurrentUpdate() from None
+        return self.get(uuid)
 
     def delete(self, uuid: str) -> None:
         """Delete a provider and its inventories; 409 while it has allocations or children."""
-        with self.writing() as session:
+        # A claim committed between the check and the delete fails the foreign key: also 409.
+        with self.writing(errors.ProviderInUse(uuid)) as session:
             provider = get_provider(session, uuid)
             held = select(Allocation.allocation_id).where(Allocation.provider_uuid == uuid)
             if session.scalar(held.limit(1)) is not None:
