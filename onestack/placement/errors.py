@@ -66,6 +66,16 @@ class ResourceClassInUse(Conflict):
         super().__init__(f"Unable to delete resource class {name}: it is in use.")
 
 
+class TraitNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No such trait(s): {name}.")
+
+
+class TraitInUse(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The trait {name} is in use by a resource provider.")
+
+
 class StandardClassReadOnly(BadRequest):
     def __init__(self, name: str) -> None:
         super().__init__(f"Cannot delete standard resource class {name}.")

@@ -257,6 +257,35 @@ def test_resource_classes(admin: Placement) -> None:
     assert_placement_error(admin.at("1.1").request("GET", "/resource_classes"), 404)
 
 
+def test_traits_on_providers_filter_lists_and_candidates(admin: Placement) -> None:
+    assert admin.request("PUT", "/traits/CUSTOM_FAST").status_code == 201
+    assert admin.request("PUT", "/traits/CUSTOM_FAST").status_code == 204
+    assert_placement_error(admin.request("PUT", "/traits/FAST"), 400)
+    listed = admin.request("GET", "/traits", params={"name": "startswith:CUSTOM_"}).json()
+    assert "CUSTOM_FAST" in listed["traits"]
+    fast, plain = admin.provider("trait-fast", NODE), admin.provider("trait-plain", NODE)
+    body = {"resource_provider_generation": 1, "traits": ["CUSTOM_FAST", "STORAGE_DISK_SSD"]}
+    put = admin.request("PUT", f"/resource_providers/{fast}/traits", json=body)
+    assert put.json() == {
+        "traits": ["CUSTOM_FAST", "STORAGE_DISK_SSD"],
+        "resource_provider_generation": 2,
+    }
+    stale = admin.request("PUT", f"/resource_providers/{fast}/traits", json=body)
+    assert_placement_error(stale, 409, "placement.concurrent_update")
+
+    query = {"resources": "VCPU:1", "required": "CUSTOM_FAST"}
+    found = admin.request("GET", "/allocation_candidates", params=query).json()
+    assert list(found["provider_summaries"]) == [fast]
+    assert found["provider_summaries"][fast]["traits"] == ["CUSTOM_FAST", "STORAGE_DISK_SSD"]
+    without = admin.request("GET", "/resource_providers", params={"required": "!CUSTOM_FAST"})
+    uuids = {p["uuid"] for p in without.json()["resource_providers"]}
+    assert plain in uuids and fast not in uuids
+    assert_placement_error(admin.request("DELETE", "/traits/CUSTOM_FAST"), 409)
+    assert admin.request("DELETE", f"/resource_providers/{fast}/traits").status_code == 204
+    assert admin.request("DELETE", "/traits/CUSTOM_FAST").status_code == 204
+    assert_placement_error(admin.request("GET", "/traits/CUSTOM_FAST"), 404)
+
+
 def test_only_admins_and_services_use_placement(cloud: CloudProcess, admin: Placement) -> None:
     demo = Placement(cloud, token(cloud, DEMO))
     assert_placement_error(demo.request("GET", "/resource_providers"), 403)

@@ -90,3 +90,8 @@ class AllocationsBody(Strict):
 
 class ResourceClassBody(Strict):
     name: Annotated[str, StringConstraints(pattern=r"^CUSTOM_[A-Z0-9_]+$", max_length=255)]
+
+
+class ProviderTraitsBody(Strict):
+    resource_provider_generation: Generation
+    traits: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]+$", max_length=255)]]

@@ -14,6 +14,7 @@ from onestack.placement.manager.base import (
     PlacementBase,
     bump,
     get_provider,
+    has_traits,
     used_by_class,
     utcnow,
 )
@@ -28,6 +29,8 @@ class ProviderQuery:
     uuid: str | None = None
     in_tree: str | None = None
     resources: Mapping[str, int] | None = None
+    required: frozenset[str] = frozenset()
+    forbidden: frozenset[str] = frozenset()
 
 
 class Providers(PlacementBase):
@@ -82,7 +85,9 @@ class Providers(PlacementBase):
             if query.resources:
                 wanted = query.resources
                 providers = [p for p in providers if _has_room(session, p, wanted)]
-            return providers
+            return [
+                p for p in providers if has_traits(session, p.uuid, query.required, query.forbidden)
+            ]
 
     def update(self, uuid: str, name: str, parent_uuid: str | None = None) -> Provider:
         """Rename (and, from none, give a parent); bumps the generation (compare-and-set:
