@@ -53,7 +53,9 @@ class Placement:
             assert put.status_code == 200, put.text
         return rp["uuid"]
 
-    def claim(self, consumer: str, rp: str, resources: dict[str, int], generation=None):  # type: ignore[no-untyped-def]
+    def claim(
+        self, consumer: str, rp: str, resources: dict[str, int], generation: int | None = None
+    ) -> httpx.Response:
         body = {
             "allocations": {rp: {"resources": resources}},
             "project_id": "p1",

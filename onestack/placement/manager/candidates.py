@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.placement.manager import capacity
 from onestack.placement.manager.base import PlacementBase, has_traits, traits_of, used_by_class
@@ -47,7 +48,7 @@ class Candidates(PlacementBase):
         return found[:limit] if limit is not None else found
 
 
-def _candidate(session, provider: Provider, wanted: Mapping[str, int]) -> Candidate | None:  # type: ignore[no-untyped-def]
+def _candidate(session: Session, provider: Provider, wanted: Mapping[str, int]) -> Candidate | None:
     stock = {inv.resource_class: inv for inv in provider.inventories}
     used = used_by_class(session, provider.uuid)
     for name, amount in wanted.items():

@@ -15,6 +15,7 @@ from onestack.placement.manager.base import (
     RETRIES,
     GenerationRace,
     PlacementBase,
+    PlacementDeps,
     bump,
     get_provider,
     used_by_class,
@@ -48,7 +49,7 @@ def stock_of(row: Inventory) -> Stock:
 
 
 class Inventories(PlacementBase):
-    def __init__(self, deps, classes: ResourceClasses) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, deps: PlacementDeps, classes: ResourceClasses) -> None:
         super().__init__(deps)
         self.classes = classes
 

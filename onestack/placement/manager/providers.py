@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.placement import errors
 from onestack.placement.manager import capacity
@@ -123,7 +124,7 @@ class Providers(PlacementBase):
             session.delete(provider)
 
     @staticmethod
-    def _reparent(session, provider: Provider, parent_uuid: str) -> None:  # type: ignore[no-untyped-def]
+    def _reparent(session: Session, provider: Provider, parent_uuid: str) -> None:
         if provider.parent_provider_uuid is not None:
             raise errors.InvalidRequest("Re-parenting a provider is not currently allowed.")
         parent = session.get(Provider, parent_uuid)
@@ -133,7 +134,7 @@ class Providers(PlacementBase):
         provider.root_provider_uuid = parent.root_provider_uuid
 
 
-def _has_room(session, provider: Provider, wanted: Mapping[str, int]) -> bool:  # type: ignore[no-untyped-def]
+def _has_room(session: Session, provider: Provider, wanted: Mapping[str, int]) -> bool:
     """True when `provider` alone can take every amount in `wanted` now."""
     stock = {inv.resource_class: inv for inv in provider.inventories}
     used = used_by_class(session, provider.uuid)
