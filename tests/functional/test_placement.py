@@ -314,5 +314,16 @@ def test_cli_resource_provider_list(cloud: CloudProcess, admin: Placement) -> No
     ).items()
 
 
+def test_openstacksdk_reads_and_writes_providers(cloud: CloudProcess) -> None:
+    conn = cloud.sdk()
+    made = conn.placement.create_resource_provider(name="host-sdk")
+    assert made.generation == 0
+    assert made.id in {rp.id for rp in conn.placement.resource_providers()}
+    classes = {rc.name for rc in conn.placement.resource_classes()}
+    assert "MEMORY_MB" in classes
+    conn.placement.delete_resource_provider(made)
+    assert made.id not in {rp.id for rp in conn.placement.resource_providers()}
+
+
 def test_no_server_errors(cloud: CloudProcess) -> None:
     assert cloud.server_errors() == []
