@@ -51,6 +51,14 @@ class InventoryNotFound(NotFound):
         super().__init__(f"No inventory of class {resource_class} for {uuid}")
 
 
+class InventoryExists(Conflict):
+    def __init__(self, uuid: str, resource_class: str) -> None:
+        super().__init__(
+            f"Update conflict: Inventory for '{resource_class}' on resource provider '{uuid}' "
+            "already exists."
+        )
+
+
 class ResourceClassNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"No such resource class {name}.")

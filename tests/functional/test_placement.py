@@ -166,16 +166,25 @@ def test_inventories_follow_generations_and_allocations(admin: Placement) -> Non
         "step_size": 1,
         "allocation_ratio": 1.5,
     }
+    added = admin.request(
+        "POST", f"/resource_providers/{rp}/inventories", json={"resource_class": "VGPU", "total": 2}
+    )
+    assert added.status_code == 201 and added.json()["resource_provider_generation"] == 2
+    again = admin.request(
+        "POST", f"/resource_providers/{rp}/inventories", json={"resource_class": "VGPU", "total": 2}
+    )
+    assert_placement_error(again, 409)
+    assert admin.request("DELETE", f"/resource_providers/{rp}/inventories/VGPU").status_code == 204
     stale = {"resource_provider_generation": 0, "inventories": {}}
     put = admin.request("PUT", f"/resource_providers/{rp}/inventories", json=stale)
     assert_placement_error(put, 409, "placement.concurrent_update")
-    one = {"resource_provider_generation": 1, "total": 40, "max_unit": 40}
+    one = {"resource_provider_generation": 3, "total": 40, "max_unit": 40}
     updated = admin.request("PUT", f"/resource_providers/{rp}/inventories/DISK_GB", json=one)
-    assert updated.status_code == 200 and updated.json()["resource_provider_generation"] == 2
+    assert updated.status_code == 200 and updated.json()["resource_provider_generation"] == 4
 
     consumer = str(uuid.uuid4())
     assert admin.claim(consumer, rp, {"VCPU": 2, "DISK_GB": 30}).status_code == 204
-    shrink = {"resource_provider_generation": 3, "total": 20, "max_unit": 20}
+    shrink = {"resource_provider_generation": 5, "total": 20, "max_unit": 20}
     refused = admin.request("PUT", f"/resource_providers/{rp}/inventories/DISK_GB", json=shrink)
     assert_placement_error(refused, 409, "placement.inventory.inuse")
     gone = admin.request("DELETE", f"/resource_providers/{rp}/inventories/VCPU")

@@ -47,6 +47,11 @@ class InventoryBody(InventoryFields):
     resource_provider_generation: Generation
 
 
+class NewInventoryBody(InventoryFields):
+    resource_class: ClassName
+    resource_provider_generation: Generation | None = None  # accepted, as placement does
+
+
 class InventoriesBody(Strict):
     resource_provider_generation: Generation
     inventories: dict[ClassName, InventoryFields]

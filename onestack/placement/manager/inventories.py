@@ -72,6 +72,16 @@ class Inventories(PlacementBase):
         on a race), else a stale one is a 409. Returns the new generation."""
         return self.change(uuid, generation, lambda _old: dict(stocks))
 
+    def add_one(self, uuid: str, resource_class: str, stock: Stock) -> int:
+        """A new inventory record at the provider's current generation; 409 when one exists."""
+
+        def change(old: Stocks) -> Stocks:
+            if resource_class in old:
+                raise errors.InventoryExists(uuid, resource_class)
+            return {**old, resource_class: stock}
+
+        return self.change(uuid, None, change)
+
     def set_one(self, uuid: str, generation: int, resource_class: str, stock: Stock) -> int:
         def change(old: Stocks) -> Stocks:
             if resource_class not in old:
