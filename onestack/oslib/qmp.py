@@ -45,11 +45,14 @@ class QMPClient:
             sock.close()
             raise QMPError(f"cannot reach QMP at {self.path}: {exc}") from exc
         self._sock = sock
-        greeting = self._read()
-        if "QMP" not in greeting:
+        try:
+            greeting = self._read()
+            if "QMP" not in greeting:
+                raise QMPError(f"not a QMP greeting: {greeting}")
+            self.execute("qmp_capabilities")
+        except QMPError:
             self.close()
-            raise QMPError(f"not a QMP greeting: {greeting}")
-        self.execute("qmp_capabilities")
+            raise
 
     def close(self) -> None:
         if self._sock is not None:

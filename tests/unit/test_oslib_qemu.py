@@ -113,7 +113,8 @@ def test_tap_commands_in_the_host_and_in_a_namespace() -> None:
     assert iproute.link_up_on_bridge("tap1", "br1", 1450, "ns1").argv == (
         "ip", "-n", "ns1", "link", "set", "dev", "tap1", "mtu", "1450", "master", "br1", "up",
     )  # fmt: skip
-    assert iproute.link_delete("tap1", "ns1").argv == ("ip", "-n", "ns1", "link", "del", "dev", "tap1")
+    delete = ("ip", "-n", "ns1", "link", "del", "dev", "tap1")
+    assert iproute.link_delete("tap1", "ns1").argv == delete
     assert iproute.link_show("tap1").argv == ("ip", "-o", "link", "show", "dev", "tap1")
 
 
