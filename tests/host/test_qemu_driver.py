@@ -313,3 +313,20 @@ def test_an_unsafe_image_is_refused_and_leaves_nothing(
     assert driver.guests() == []
     assert lab.links() == links
     assert not (lab.state_dir / "compute" / "instances" / spec.server_id).exists()
+
+
+def test_a_guest_qemu_cannot_start_raises_and_leaves_no_tap_or_file(
+    images: GuestImages, lab: Lab
+) -> None:
+    spec = make_spec(images, lab, server_id="0e5c1a3d-0000-4000-8000-00000000cafe")
+    spec = replace(spec, image=replace(spec.image, kernel_path=lab.dir / "no-such-kernel"))
+    links = lab.links()
+    driver = new_driver(lab)
+
+    refused = r"(?s)Could not start QEMU: .*could not open kernel file .*no-such-kernel"
+    with pytest.raises(GuestError, match=refused):
+        driver.spawn(spec)
+
+    assert driver.guests() == []
+    assert lab.links() == links
+    assert not (lab.state_dir / "compute" / "instances" / spec.server_id).exists()
