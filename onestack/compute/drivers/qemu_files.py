@@ -29,15 +29,46 @@ class InstanceFiles:
 
     dir: Path
 
-    disk = property(lambda self: self.dir / "disk.qcow2")
-    console_log = property(lambda self: self.dir / "console.log")
-    console_socket = property(lambda self: self.dir / "console.sock")
-    qmp_socket = property(lambda self: self.dir / "qmp.sock")
-    pidfile = property(lambda self: self.dir / "qemu.pid")
-    spec_file = property(lambda self: self.dir / "spec.json")
-    process_file = property(lambda self: self.dir / "process.json")
-    saved_state = property(lambda self: self.dir / "saved.state")
-    config_drive = property(lambda self: self.dir / "config.iso")
+    @property
+    def disk(self) -> Path:
+        """The guest's copy-on-write disk over the cached base image."""
+        return self.dir / "disk.qcow2"
+
+    @property
+    def console_log(self) -> Path:
+        """Everything the guest wrote on its serial console."""
+        return self.dir / "console.log"
+
+    @property
+    def console_socket(self) -> Path:
+        """The serial console's interactive end."""
+        return self.dir / "console.sock"
+
+    @property
+    def qmp_socket(self) -> Path:
+        return self.dir / "qmp.sock"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / "qemu.pid"
+
+    @property
+    def spec_file(self) -> Path:
+        return self.dir / "spec.json"
+
+    @property
+    def process_file(self) -> Path:
+        return self.dir / "process.json"
+
+    @property
+    def saved_state(self) -> Path:
+        """The guest's memory and devices while suspended."""
+        return self.dir / "saved.state"
+
+    @property
+    def config_drive(self) -> Path:
+        """A copy of the config drive, so the directory is self-contained."""
+        return self.dir / "config.iso"
 
     def save_spec(self, spec: GuestSpec) -> None:
         _write_json(self.spec_file, asdict(spec))
