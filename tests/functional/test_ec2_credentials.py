@@ -356,7 +356,9 @@ def test_disabled_user_or_project_is_refused(cloud: CloudProcess) -> None:
 # -- /v3/s3tokens, as Swift's s3api front end asks ----------------------------------------
 
 
-def _s3tokens(cloud: CloudProcess, access: str, string_to_sign: bytes, signature: str):
+def _s3tokens(
+    cloud: CloudProcess, access: str, string_to_sign: bytes, signature: str
+) -> httpx.Response:
     body = {
         "credentials": {
             "access": access,
