@@ -361,3 +361,16 @@ class ProjectEndpointGroup(Base):
     endpoint_group_id: Mapped[str] = mapped_column(
         ForeignKey("identity_endpoint_groups.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's specific configuration (`/v3/domains/{id}/config`)."""
+
+    __tablename__ = "identity_domain_config"
+    domain_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    group: Mapped[str] = mapped_column("group_name", String(255), primary_key=True)
+    option: Mapped[str] = mapped_column("option_name", String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)

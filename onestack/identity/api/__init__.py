@@ -18,6 +18,7 @@ from onestack.identity.api import (
     catalog,
     common,
     credentials,
+    domain_config,
     domains,
     ec2,
     endpoint_filter,
@@ -40,6 +41,7 @@ MOUNT_PATH = "/identity"
 ROUTERS = (
     versions,
     auth,
+    domain_config,
     domains,
     projects,
     users,
