@@ -52,3 +52,7 @@ def netns_add(name: str) -> Command:
 
 def netns_delete(name: str) -> Command:
     return Command(("ip", "netns", "del", name))
+
+
+def link_down(name: str, netns: str = "") -> Command:
+    return _ip(netns, "link", "set", "dev", name, "down")

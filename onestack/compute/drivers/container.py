@@ -149,15 +149,24 @@ class ContainerDriver(ComputeDriver):
             self._boot(files, spec)
 
     def pause(self, server_id: str) -> None:
+        """Freeze every process, and take the host ends of the veths down: the kernel would
+        otherwise keep answering ARP and ping for a frozen container, unlike a paused VM."""
         with self._lock(server_id):
-            group = _group(self._running(server_id).dir.name)
+            files = self._running(server_id)
+            group = _group(server_id)
             if not group.freeze():
                 group.thaw()
                 raise GuestError("The container's processes could not all be frozen.")
+            for vif in self._spec(files).vifs:
+                self._run(iproute.link_down(vif.devname, vif.netns), f"pause veth {vif.devname}")
 
     def unpause(self, server_id: str) -> None:
         with self._lock(server_id):
-            _group(self._running(server_id).dir.name).thaw()
+            files = self._running(server_id)
+            for vif in self._spec(files).vifs:
+                command = iproute.link_up_on_bridge(vif.devname, vif.bridge, vif.mtu, vif.netns)
+                self._run(command, f"unpause veth {vif.devname}")
+            _group(server_id).thaw()
 
     def suspend(self, server_id: str) -> None:
         self._known(server_id)
