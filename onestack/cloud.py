@@ -59,6 +59,11 @@ from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
+from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
+from onestack.placement.api import build_app as placement_app
+from onestack.placement.api import routes as placement_routes
+from onestack.placement.manager import PlacementManager
+from onestack.placement.policy import load_policy as load_placement_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
@@ -70,6 +75,7 @@ log = logging.getLogger("onestack.cloud")
 API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
+    PLACEMENT_PATH: placement_routes,
 }
 
 
@@ -153,6 +159,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     rpc = make_rpc(settings)
     ownership = Ownership(db, "api", settings.agent.lease_s)
     identity, image = managers(settings, db, bus, ownership)
+    placement = PlacementManager(db, Notifier(bus, "placement"))
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
@@ -163,6 +170,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
+        PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
@@ -242,6 +250,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
     return {
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
+        "placement": f"{settings.base_url}{PLACEMENT_PATH}",
     }
 
 
