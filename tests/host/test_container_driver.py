@@ -76,33 +76,35 @@ def wait_until(check: Callable[[], bool], what: str | Callable[[], str]) -> None
 
 @dataclass(frozen=True)
 class HostView:
-    """What the host shows that a container could leave behind."""
+    """What the host shows that one container could leave behind. Only what names the server
+    is counted: other engineers' tests make namespaces and mounts on this machine meanwhile."""
 
     processes: frozenset[int]
-    mounts: int
-    netns: frozenset[str]
-    cgroups: frozenset[str]
+    mounts: tuple[str, ...]
+    netns: tuple[str, ...]
+    cgroups: tuple[str, ...]
     links: tuple[str, ...]
 
     @classmethod
-    def now(cls, lab: Lab) -> HostView:
+    def now(cls, lab: Lab, server_id: str = SERVER_ID) -> HostView:
         names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
         return cls(
-            processes=frozenset(container_pids()),
-            mounts=len(Path("/proc/self/mountinfo").read_text().splitlines()),
-            netns=frozenset(line.split()[0] for line in names.splitlines() if line),
-            cgroups=frozenset(str(p) for p in CGROUPS.glob("*/onestack-*")),
+            processes=frozenset(container_pids(server_id)),
+            mounts=tuple(line for line in mounts if server_id in line),
+            netns=tuple(line.split()[0] for line in names.splitlines() if server_id in line),
+            cgroups=tuple(sorted(str(p) for p in CGROUPS.glob(f"*/onestack-{server_id}"))),
             links=tuple(lab.links()),
         )
 
 
-def container_pids() -> set[int]:
+def container_pids(server_id: str = SERVER_ID) -> set[int]:
     """Every process on the host in one of the server's cgroups."""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if f"onestack-{SERVER_ID}" in (entry / "cgroup").read_text():
+                if f"onestack-{server_id}" in (entry / "cgroup").read_text():
                     found.add(int(entry.name))
             except OSError:
                 continue
@@ -281,6 +283,8 @@ def test_destroy_leaves_no_process_mount_veth_namespace_cgroup_or_file(
     ct: Running, lab: Lab
 ) -> None:
     assert DEVNAME in lab.links()
+    running = HostView.now(lab)
+    assert running.processes and running.netns and running.cgroups and running.mounts
 
     ct.driver.destroy(SERVER_ID)
 
@@ -300,12 +304,12 @@ def test_an_image_without_its_init_is_refused_and_leaves_nothing(
         tar.addfile(info, io.BytesIO(b"x\n\n"))
     spec = make_spec(guest_images, lab, server_id="0e5c1a3d-0000-4000-8000-0000000000ee")
     spec = replace(spec, image=replace(spec.image, image_id="img-empty", path=empty))
-    before = HostView.now(lab)
+    before = HostView.now(lab, spec.server_id)
     driver = new_driver(lab)
 
     with pytest.raises(GuestError, match="no init /sbin/onestack-init"):
         driver.spawn(spec)
 
-    assert HostView.now(lab) == before
+    assert HostView.now(lab, spec.server_id) == before
     assert driver.guests() == []
     assert not (lab.state_dir / "compute" / "containers" / spec.server_id).exists()
