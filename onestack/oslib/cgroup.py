@@ -14,6 +14,13 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 LIMITED = ("memory", "pids", "cpu")
 CFS_PERIOD_US = 100_000
+# What a guest's root may open when the devices controller exists: the character devices an
+# init makes in a tmpfs /dev and the ptys, never a host disk; any node may be created.
+DEVICES_ALLOWED = (
+    "c *:* m", "b *:* m",
+    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",  # null zero full (u)random
+    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",  # tty console ptmx pts
+)  # fmt: skip
 POLL_S = 0.05
 
 
@@ -34,7 +41,9 @@ class Group:
     @property
     def controllers(self) -> tuple[str, ...]:
         # The freezer is optional: without it, pause falls back to SIGSTOP of every task.
-        return LIMITED + (("freezer",) if self.has_freezer else ())
+        return LIMITED + tuple(
+            name for name in ("freezer", "devices") if (self.root / name / "cgroup.procs").exists()
+        )
 
     @property
     def has_freezer(self) -> bool:
@@ -58,6 +67,10 @@ class Group:
         self._write("pids", "pids.max", limits.pids)
         self._write("cpu", "cpu.cfs_period_us", CFS_PERIOD_US)
         self._write("cpu", "cpu.cfs_quota_us", CFS_PERIOD_US * max(1, limits.cpus))
+        if "devices" in self.controllers:
+            self._write("devices", "devices.deny", "a")
+            for rule in DEVICES_ALLOWED:
+                self._write("devices", "devices.allow", rule)
 
     def read(self, controller: str, key: str) -> str:
         return (self.path(controller) / key).read_text().strip()

@@ -111,10 +111,14 @@ def container_pids(server_id: str = SERVER_ID) -> set[int]:
     return found
 
 
-def inside(pid: int, script: str) -> str:
-    """Run a shell in every namespace and the root of the container whose init is `pid`."""
-    argv = ["nsenter", "-t", str(pid), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "/bin/sh", "-c"]
-    return subprocess.run([*argv, script], capture_output=True, text=True, check=True).stdout
+def inside(pid: int, script: str, join_cgroups: bool = True) -> str:
+    """Run a shell in every namespace and the root of the container whose init is `pid`, and
+    (nsenter does not) in its cgroups, as anything the container runs is."""
+    procs = [str(p) for p in CGROUPS.glob(f"*/onestack-{SERVER_ID}/cgroup.procs")]
+    join = 'for f in "$@"; do echo $$ >"$f"; done; ' if join_cgroups else ""
+    enter = f"exec nsenter -t {pid} -m -u -i -n -p -r -w /bin/sh -c '{script}'"
+    argv = ["sh", "-c", join + enter, "sh", *procs]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
 
 
 @dataclass
@@ -173,6 +177,16 @@ def test_the_container_runs_in_its_own_namespaces_on_its_overlay(ct: Running) ->
     host_mounts = Path("/proc/self/mountinfo").read_text().splitlines()
     assert [m for m in host_mounts if SERVER_ID in m and "overlay" in m] == []  # ns-private
     assert _parent(_parent(pid)) != os.getpid()  # detached: not a child of ours
+
+
+def test_the_container_may_make_but_not_open_a_block_device(ct: Running) -> None:
+    script = "mknod /tmp/loop b 7 0 2>/dev/null; dd if=/tmp/loop of=/dev/null count=1"
+
+    inside(ct.pid(), script, join_cgroups=False)  # the host's own cgroup may open it
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        inside(ct.pid(), script)
+
+    assert "Operation not permitted" in refused.value.stderr
 
 
 def _parent(pid: int) -> int:

@@ -60,7 +60,7 @@ def test_veth_peer_is_created_inside_the_container_namespace() -> None:
 
 
 def _fake_cgroupfs(root: Path, freezer: bool = True) -> None:
-    for controller in ("memory", "pids", "cpu") + (("freezer",) if freezer else ()):
+    for controller in ("memory", "pids", "cpu", "devices") + (("freezer",) if freezer else ()):
         (root / controller).mkdir(parents=True)
         (root / controller / "cgroup.procs").write_text("")
 
@@ -77,7 +77,19 @@ def test_group_limits_come_from_the_flavor(tmp_path: Path) -> None:
     assert read("memory", "memory.limit_in_bytes") == str(96 << 20)
     assert read("pids", "pids.max") == "512"
     assert read("cpu", "cpu.cfs_quota_us") == str(2 * int(read("cpu", "cpu.cfs_period_us")))
-    assert group.procs_files()[-1] == tmp_path / "freezer" / "onestack-srv" / "cgroup.procs"
+    assert tmp_path / "freezer" / "onestack-srv" / "cgroup.procs" in group.procs_files()
+
+
+def test_group_may_open_no_block_device(tmp_path: Path) -> None:
+    _fake_cgroupfs(tmp_path)
+    group = cgroup.Group("onestack-srv", root=tmp_path)
+
+    group.create(cgroup.Limits(memory_bytes=1 << 20, pids=8, cpus=1))
+
+    assert tmp_path / "devices" / "onestack-srv" / "cgroup.procs" in group.procs_files()
+    assert (tmp_path / "devices" / "onestack-srv" / "devices.deny").read_text() == "a\n"
+    rules = [rule for rule in cgroup.DEVICES_ALLOWED if rule.startswith("b")]
+    assert rules == ["b *:* m"]  # make the node, never read or write it
 
 
 def test_group_without_a_freezer_controller_is_paused_by_signals(tmp_path: Path) -> None:
@@ -85,5 +97,5 @@ def test_group_without_a_freezer_controller_is_paused_by_signals(tmp_path: Path)
     group = cgroup.Group("onestack-srv", root=tmp_path)
 
     assert not group.has_freezer
-    assert group.controllers == ("memory", "pids", "cpu")
+    assert group.controllers == ("memory", "pids", "cpu", "devices")
     assert group.frozen() is False  # no task: nothing is stopped
