@@ -164,6 +164,20 @@ def test_spawned_container_boots_and_gets_its_address_within_seconds(ct: Running
     assert ct.driver.console_log(SERVER_ID, 1).count("\n") <= 1
 
 
+def test_ssh_answers_on_the_guest_address(ct: Running, lab: Lab) -> None:
+    ct.wait_ready(1)
+
+    assert ssh_banner(lab).startswith("SSH-2.0-dropbear")
+
+
+def ssh_banner(lab: Lab) -> str:
+    """The first line the guest's port 22 sends, read from the lab namespace."""
+    argv = ["ip", "netns", "exec", lab.netns, "timeout", "5", "busybox", "nc", "-w", "3",
+            GUEST_IP, "22"]  # fmt: skip
+    out = subprocess.run(argv, input=b"", capture_output=True).stdout  # binary after line 1
+    return out.decode(errors="replace").splitlines()[0] if out else ""
+
+
 def test_the_container_runs_in_its_own_namespaces_on_its_overlay(ct: Running) -> None:
     pid = ct.pid()
 
