@@ -66,6 +66,13 @@ def start(launch: Launch) -> Command:
     )  # fmt: skip
 
 
+def runs_init(cmdline: list[str], init: tuple[str, ...]) -> bool:
+    """True when a process's argv (/proc/<pid>/cmdline) is the image's init itself (possibly
+    under its #! interpreter), not one of the launch steps that come before it."""
+    steps = (_DETACHED, _ENTER_ROOT, _AFTER_PIVOT)
+    return tuple(cmdline[-len(init) :]) == init and not any(step in cmdline for step in steps)
+
+
 def unpack(tarball: Path, dest: Path) -> Command:
     """Unpack a (possibly compressed) root tarball into the existing directory `dest`, keeping
     owners, modes and device nodes as recorded."""

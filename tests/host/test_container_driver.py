@@ -322,20 +322,35 @@ def test_destroy_leaves_no_process_mount_veth_namespace_cgroup_or_file(
     assert ct.driver.guests() == []
 
 
-def test_an_image_without_its_init_is_refused_and_leaves_nothing(
-    guest_images: GuestImages, lab: Lab, tmp_path: Path
+def _tarball(path: Path, files: dict[str, int]) -> Path:
+    """A root tarball holding one-line files at the given paths with the given modes."""
+    with tarfile.open(path, "w") as tar:
+        for name, mode in files.items():
+            info = tarfile.TarInfo(f"./{name}")
+            info.size, info.mode = 3, mode
+            tar.addfile(info, io.BytesIO(b"x\n\n"))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "refused"),
+    [
+        ({"etc/hostname": 0o644}, "no init /sbin/onestack-init"),
+        # The init is there but the image has no shell to become it: it dies while starting.
+        ({"sbin/onestack-init": 0o755}, "The container did not start"),
+    ],
+    ids=["no-init", "no-shell"],
+)
+def test_an_image_that_cannot_start_is_refused_and_leaves_nothing(
+    guest_images: GuestImages, lab: Lab, tmp_path: Path, content: dict[str, int], refused: str
 ) -> None:
-    empty = tmp_path / "empty.tar"
-    with tarfile.open(empty, "w") as tar:
-        info = tarfile.TarInfo("./etc/hostname")
-        info.size = 3
-        tar.addfile(info, io.BytesIO(b"x\n\n"))
+    tarball = _tarball(tmp_path / "broken.tar", content)
     spec = make_spec(guest_images, lab, server_id="0e5c1a3d-0000-4000-8000-0000000000ee")
-    spec = replace(spec, image=replace(spec.image, image_id="img-empty", path=empty))
+    spec = replace(spec, image=replace(spec.image, image_id=f"img-{tmp_path.name}", path=tarball))
     before = HostView.now(lab, spec.server_id)
     driver = new_driver(lab)
 
-    with pytest.raises(GuestError, match="no init /sbin/onestack-init"):
+    with pytest.raises(GuestError, match=refused):
         driver.spawn(spec)
 
     assert HostView.now(lab, spec.server_id) == before

@@ -43,6 +43,19 @@ def test_the_root_is_an_overlay_entered_with_pivot_root_not_chroot(tmp_path: Pat
     assert "chroot" not in script
 
 
+def test_only_the_init_itself_counts_as_started(tmp_path: Path) -> None:
+    argv = container.start(_launch(tmp_path)).argv
+    init = ("/sbin/onestack-init", "container")
+    enter = list(argv[argv.index("unshare") :])
+    after_pivot = ["/bin/sh", "-c", enter[enter.index("ct1") + 1], "sh", *init]
+
+    assert container.runs_init(["/bin/sh", *init], init)  # a script under its interpreter
+    assert container.runs_init(list(init), init)
+    assert not container.runs_init(list(argv), init)
+    assert not container.runs_init(enter[enter.index("sh") :], init)
+    assert not container.runs_init(after_pivot, init)
+
+
 def test_unpack_keeps_owners_and_modes() -> None:
     argv = container.unpack(Path("/c/img.tar.gz"), Path("/c/.unpack-x")).argv
 

@@ -248,7 +248,7 @@ class ContainerDriver(ComputeDriver):
             console_log=files.console_log, pidfile=files.pidfile, init=_init(spec.image),
         )  # fmt: skip
         self._run(container.start(launch), "start the container")
-        pid = self._await_init(files, group)
+        pid = self._await_init(files, group, launch.init)
         started = start_time(pid)
         if started is None:
             raise GuestError(f"The container's init exited at once; see {files.console_log}")
@@ -271,14 +271,15 @@ class ContainerDriver(ComputeDriver):
             command = iproute.link_up_on_bridge(vif.devname, vif.bridge, vif.mtu, vif.netns)
             self._run(command, f"attach veth {vif.devname}")
 
-    def _await_init(self, files: ContainerFiles, group: cgroup.Group) -> int:
-        """The init's host pid, once it runs inside its own root; GuestError if it died."""
+    def _await_init(self, files: ContainerFiles, group: cgroup.Group, init: tuple[str, ...]) -> int:
+        """The init's host pid, once it runs inside its own root; GuestError if it died first
+        (no image shell, an init that cannot be executed, an overlay that would not mount)."""
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             launcher = read_pid(files.pidfile)
             if launcher is not None:
                 child = _child_of(launcher, group.pids())
-                if child is not None and _pivoted(child):
+                if child is not None and _pivoted(child) and _runs(child, init):
                     return child
                 if start_time(launcher) is None:
                     break
@@ -377,6 +378,14 @@ def _child_of(parent: int, candidates: set[int]) -> int | None:
         if int(stat[stat.rindex(")") + 2 :].split()[1]) == parent:
             return pid
     return None
+
+
+def _runs(pid: int, init: tuple[str, ...]) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return container.runs_init(cmdline.rstrip("\0").split("\0"), init)
 
 
 def _pivoted(pid: int) -> bool:
