@@ -29,8 +29,9 @@ _ENTER_ROOT = (
     'hostname "$5"; cd "$4"; mkdir -p .oldroot; pivot_root . .oldroot\n'
     'after=$6; shift 6; exec /bin/sh -c "$after" sh "$@"'
 )
-# Inside the new root, with the image's own shell: forget the host's tree, become the init.
-_AFTER_PIVOT = 'umount -l /.oldroot && rmdir /.oldroot; exec "$@"'
+# Inside the new root, with the image's own shell: forget the host's tree, become the init
+# (never with the host's tree still reachable).
+_AFTER_PIVOT = 'umount -l /.oldroot && rmdir /.oldroot && exec "$@"'
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def ssh_banner(lab: Lab) -> str:
     return out.decode(errors="replace").splitlines()[0] if out else ""
 
 
-def test_the_container_runs_in_its_own_namespaces_on_its_overlay(ct: Running) -> None:
+def test_the_container_runs_in_its_own_namespaces_on_its_overlay(ct: Running, lab: Lab) -> None:
     pid = ct.pid()
 
     for kind in ("pid", "mnt", "uts", "ipc", "net"):
@@ -188,6 +188,8 @@ def test_the_container_runs_in_its_own_namespaces_on_its_overlay(ct: Running) ->
     assert [line.split(" - ")[1].split()[0] for line in root] == ["overlay"]
     assert inside(pid, "cat /proc/1/cmdline").split("\0")[:2] == ["/bin/sh", "/sbin/onestack-init"]
     assert inside(pid, "cat /sys/class/net/eth0/address").strip() == GUEST_MAC
+    sealed = f"[ ! -e /.oldroot ] && [ ! -e {lab.state_dir} ] && echo sealed"
+    assert inside(pid, sealed).strip() == "sealed"  # the host's tree is out of reach
     host_mounts = Path("/proc/self/mountinfo").read_text().splitlines()
     assert [m for m in host_mounts if SERVER_ID in m and "overlay" in m] == []  # ns-private
     assert _parent(_parent(pid)) != os.getpid()  # detached: not a child of ours

@@ -212,7 +212,10 @@ class ContainerDriver(ComputeDriver):
         files.save_spec(spec)
 
     def _rootfs(self, image: BootImage) -> Path:
-        """The image unpacked, once: into a temporary directory renamed into place."""
+        """The image unpacked, once: into a temporary directory renamed into place. A directory
+        at the image's path is taken as already unpacked."""
+        if image.path.is_dir():
+            return image.path
         if not valid_id(image.image_id):
             raise GuestError(f"Invalid image id {image.image_id!r}.")
         unpacked = self.rootfs_cache / image.image_id
