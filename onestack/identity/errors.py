@@ -189,3 +189,12 @@ class TrustValidationError(BadRequest):
 
 class TrustForbidden(Forbidden):
     """What a trust does not allow (a role the trustor lacks, a use too many, redelegation)."""
+
+
+class EndpointGroupNotFound(ResourceNotFound):
+    kind = "endpoint group"
+
+
+class ProjectEndpointNotFound(NotFound):
+    def __init__(self, project_id: str, endpoint_id: str) -> None:
+        super().__init__(f"Endpoint {endpoint_id} is not associated with project {project_id}.")

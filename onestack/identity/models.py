@@ -333,3 +333,31 @@ class TrustRole(Base):
     role_id: Mapped[str] = mapped_column(
         ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class EndpointGroup(Base):
+    """A named filter over endpoints (service_id, region_id, interface) (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_endpoint_groups"
+    endpoint_group_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProjectEndpoint(Base):
+    """An endpoint a project's catalog shows (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoints"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ProjectEndpointGroup(Base):
+    """An endpoint group a project's catalog shows (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoint_groups"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_endpoint_groups.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -20,6 +20,7 @@ from onestack.identity.api import (
     credentials,
     domains,
     ec2,
+    endpoint_filter,
     groups,
     limits,
     policies,
@@ -52,6 +53,7 @@ ROUTERS = (
     application_credentials,
     policies,
     trusts,
+    endpoint_filter,
 )
 
 
