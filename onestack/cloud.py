@@ -39,6 +39,13 @@ from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.ownership import Heartbeat, Ownership
 from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
+from onestack.compute.agent import ComputeAgent
+from onestack.compute.api import MOUNT_PATH as COMPUTE_PATH
+from onestack.compute.api import build_app as compute_app
+from onestack.compute.api import routes as compute_routes
+from onestack.compute.manager import ComputeManager
+from onestack.compute.manager.peers import GlanceImages
+from onestack.compute.policy import load_policy as load_compute_policy
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.api import routes as identity_routes
@@ -62,6 +69,7 @@ from onestack.image.policy import load_policy as load_image_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
+COMPUTE_AGENT = "compute"
 log = logging.getLogger("onestack.cloud")
 
 # Every HTTP API the cloud serves: its mount path and its routes. Whatever must cover every
@@ -70,6 +78,7 @@ log = logging.getLogger("onestack.cloud")
 API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
+    COMPUTE_PATH: compute_routes,
 }
 
 
@@ -82,8 +91,11 @@ class Cloud:
     rpc: Rpc | None = None
     heartbeat: Heartbeat | None = None
     agent: Agent | None = None
+    compute_agent: ComputeAgent | None = None
 
     def close(self) -> None:
+        if self.compute_agent is not None:
+            self.compute_agent.stop()
         shut_down(self.db, self.bus, self.rpc, self.heartbeat, self.agent)
 
 
@@ -140,6 +152,9 @@ def _setup(settings: Settings) -> BootstrapResult:
         image = image_manager(settings, db, Notifier(LocalBus(), "image"))
         image.recover()
         image.ownership.retire()
+        compute_manager(
+            settings, db, Notifier(LocalBus(), "compute"), image
+        ).flavors.ensure_defaults()
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
@@ -153,22 +168,36 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     rpc = make_rpc(settings)
     ownership = Ownership(db, "api", settings.agent.lease_s)
     identity, image = managers(settings, db, bus, ownership)
+    quotas = Quotas(identity.limits, settings.identity.region)
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), image, quotas, rpc)
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc) if with_agent else None
+    compute_agent = start_compute_agent(settings, compute, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
         image.imports.wake_agent = waker(rpc, IMAGE_AGENT)
+        compute.servers.wake_agent = waker(rpc, COMPUTE_AGENT)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     # Every service but identity (which reads its own tokens) is handed this one reader.
     reader = context_reader(token_validator(identity.tokens))
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
+        COMPUTE_PATH: compute_app(compute, load_compute_policy(settings), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
     services = service_urls(settings)
-    return Cloud(app, db, services, bus=bus, rpc=rpc, heartbeat=heartbeat, agent=agent)
+    return Cloud(
+        app,
+        db,
+        services,
+        bus=bus,
+        rpc=rpc,
+        heartbeat=heartbeat,
+        agent=agent,
+        compute_agent=compute_agent,
+    )
 
 
 def waker(rpc: Rpc, agent: str) -> Callable[[], None]:
@@ -207,6 +236,31 @@ def start_agent(settings: Settings, image: ImageManager, rpc: Rpc | None) -> Age
     return agent
 
 
+def start_compute_agent(
+    settings: Settings, compute: ComputeManager, rpc: Rpc | None
+) -> ComputeAgent:
+    """This host's compute agent: registers its node, runs builds, actions and deletes."""
+    agent = ComputeAgent(compute, settings)
+    agent.start(rpc)
+    return agent
+
+
+def compute_manager(
+    settings: Settings,
+    db: Database,
+    notifier: Notifier,
+    image: ImageManager,
+    quotas: Quotas | None = None,
+    rpc: Rpc | None = None,
+) -> ComputeManager:
+    """The compute service over the image service's manager (network and placement join when
+    their services land; until then compute's stand-ins serve `networks: none`)."""
+    ownership = Ownership(db, "api", settings.agent.lease_s)
+    return ComputeManager(
+        db, settings.compute, notifier, GlanceImages(image), ownership, quotas=quotas, rpc=rpc
+    )
+
+
 def serve_agent(settings: Settings) -> None:
     """An agent process (beside several workers, or `onestack agent image`): runs until
     SIGTERM or SIGINT."""
@@ -216,11 +270,14 @@ def serve_agent(settings: Settings) -> None:
     # The owner of the agent's partial files; the agent itself is owner `agent:image`.
     ownership = Ownership(db, "agent-data", settings.agent.lease_s)
     image = image_manager(settings, db, Notifier(bus, "image"), ownership=ownership)
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), image, rpc=rpc)
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc)
+    compute_agent = start_compute_agent(settings, compute, rpc)
     try:
         workers.wait_for_stop_signal()
     finally:
+        compute_agent.stop()
         shut_down(db, bus, rpc, heartbeat, agent)
 
 
@@ -242,6 +299,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
     return {
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
+        "compute": f"{settings.base_url}{COMPUTE_PATH}/v2.1",
     }
 
 

@@ -182,6 +182,30 @@ class ServerSettings(BaseModel):
     max_connections: int = Field(1000, ge=1)
 
 
+class ComputeSettings(BaseModel):
+    """The compute service's own section (`[compute]` in the TOML file)."""
+
+    # A name in `onestack.compute.drivers.DRIVERS` ("fake" for now).
+    driver: str = "fake"
+    # What the fake driver's host offers.
+    fake_vcpus: int = Field(1000, gt=0)
+    fake_memory_mb: int = Field(1024 * 1024, gt=0)
+    fake_disk_gb: int = Field(100_000, gt=0)
+    # Seconds the fake driver's spawn takes (tests use it to kill an agent mid-build).
+    fake_spawn_delay_s: float = Field(0, ge=0)
+    availability_zone: str = "nova"
+    # The largest user_data a server may carry (Nova's limit: 65535 bytes, base64-encoded).
+    max_user_data_bytes: int = Field(65535, gt=0)
+    # How long a build waits for the network to report its ports plugged.
+    vif_plug_timeout_s: float = Field(300, gt=0)
+    # How often the compute agent compares its guests' power states with the database.
+    power_sync_s: float = Field(10, gt=0)
+    # How many takeovers of one build before the server goes to ERROR.
+    max_build_attempts: int = Field(3, ge=1)
+    # An operator's policy overrides; default <state_dir>/compute-policy.yaml when it exists.
+    policy_file: Path | None = None
+
+
 class Settings(BaseSettings):
     """Everything `onestack` needs to know to run; units are in the names."""
 
@@ -202,6 +226,7 @@ class Settings(BaseSettings):
     agent: AgentSettings = AgentSettings()
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
+    compute: ComputeSettings = ComputeSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

@@ -1,0 +1,193 @@
+"""What the cloud offers: limits (absolute), availability zones, hypervisors and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common.http import JSONResponse
+from onestack.compute.api.common import enforce, manager
+from onestack.compute.api.microversion import at_least
+from onestack.compute.api.render import iso
+from onestack.compute.manager.quota import CORES, KEYPAIRS, RAM, SERVERS
+from onestack.compute.models import ComputeNode
+
+# Nova's fixed limits on what one server or image carries.
+FIXED = {
+    "maxServerMeta": 128,
+    "maxImageMeta": 128,
+    "maxServerGroups": 10,
+    "maxServerGroupMembers": 10,
+}
+
+
+async def limits(request: Request) -> Response:
+    who = enforce(request, "limits")
+    project_id = request.query_params.get("tenant_id") if who.is_admin else None
+    project_id = project_id or who.project_id
+    compute = manager(request)
+    limit = compute.quotas.limits(project_id)
+    used = compute.quotas.usage(project_id, [SERVERS, CORES, RAM])
+    absolute: dict[str, Any] = {
+        **FIXED,
+        "maxTotalInstances": limit[SERVERS],
+        "maxTotalCores": limit[CORES],
+        "maxTotalRAMSize": limit[RAM],
+        "maxTotalKeypairs": limit[KEYPAIRS],
+        "totalInstancesUsed": used[SERVERS],
+        "totalCoresUsed": used[CORES],
+        "totalRAMUsed": used[RAM],
+        "totalServerGroupsUsed": 0,
+    }
+    if not at_least(request, 2, 36):
+        absolute.update(
+            {
+                "maxSecurityGroups": -1,
+                "maxSecurityGroupRules": -1,
+                "maxTotalFloatingIps": -1,
+                "totalFloatingIpsUsed": 0,
+                "totalSecurityGroupsUsed": 0,
+            }
+        )
+    if not at_least(request, 2, 57):
+        absolute.update({"maxPersonality": 5, "maxPersonalitySize": 10240})
+    return JSONResponse({"limits": {"rate": [], "absolute": absolute}})
+
+
+async def zones(request: Request) -> Response:
+    enforce(request, "os-availability-zone:list")
+    zone = manager(request).settings.availability_zone
+    return JSONResponse(
+        {
+            "availabilityZoneInfo": [
+                {"zoneName": zone, "zoneState": {"available": True}, "hosts": None}
+            ]
+        }
+    )
+
+
+async def zones_detail(request: Request) -> Response:
+    enforce(request, "os-availability-zone:detail")
+    compute = manager(request)
+    hosts = {
+        service.host: {
+            "nova-compute": {
+                "available": not service.disabled,
+                "active": True,
+                "updated_at": iso(service.updated_at),
+            }
+        }
+        for service in compute.nodes.services()
+    }
+    zone = compute.settings.availability_zone
+    return JSONResponse(
+        {
+            "availabilityZoneInfo": [
+                {"zoneName": zone, "zoneState": {"available": True}, "hosts": hosts}
+            ]
+        }
+    )
+
+
+def _node_id(request: Request, node: ComputeNode) -> Any:
+    return node.uuid if at_least(request, 2, 53) else node.node_id
+
+
+def _hypervisor(request: Request, node: ComputeNode, detail: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": _node_id(request, node),
+        "hypervisor_hostname": node.hypervisor_hostname,
+        "state": "up",
+        "status": "enabled",
+    }
+    if not detail:
+        return body
+    services = {s.host: s for s in manager(request).nodes.services()}
+    service = services.get(node.host)
+    body.update(
+        {
+            "host_ip": "127.0.0.1",
+            "hypervisor_type": node.hypervisor_type,
+            "hypervisor_version": 1000,
+            "service": {
+                "host": node.host,
+                "id": (service.uuid if at_least(request, 2, 53) else service.service_id)
+                if service
+                else None,
+                "disabled_reason": None,
+            },
+        }
+    )
+    if at_least(request, 2, 88):
+        body["uptime"] = None
+        return body
+    used = manager(request).nodes.usage(node)
+    body.update(
+        {
+            "vcpus": node.vcpus,
+            "memory_mb": node.memory_mb,
+            "local_gb": node.disk_gb,
+            "vcpus_used": used["vcpus"],
+            "memory_mb_used": used["memory_mb"],
+            "local_gb_used": used["disk_gb"],
+            "free_ram_mb": node.memory_mb - used["memory_mb"],
+            "free_disk_gb": node.disk_gb - used["disk_gb"],
+            "current_workload": 0,
+            "running_vms": used["running_vms"],
+            "disk_available_least": node.disk_gb - used["disk_gb"],
+            "cpu_info": "{}",
+        }
+    )
+    return body
+
+
+async def hypervisors(request: Request) -> Response:
+    enforce(request, "os-hypervisors:list")
+    nodes = manager(request).nodes.nodes()
+    return JSONResponse({"hypervisors": [_hypervisor(request, n, False) for n in nodes]})
+
+
+async def hypervisors_detail(request: Request) -> Response:
+    enforce(request, "os-hypervisors:list-detail")
+    nodes = manager(request).nodes.nodes()
+    return JSONResponse({"hypervisors": [_hypervisor(request, n, True) for n in nodes]})
+
+
+async def hypervisor(request: Request) -> Response:
+    enforce(request, "os-hypervisors:show")
+    node = manager(request).nodes.node(request.path_params["hypervisor_id"])
+    return JSONResponse({"hypervisor": _hypervisor(request, node, True)})
+
+
+async def services(request: Request) -> Response:
+    enforce(request, "os-services:list")
+    listed = []
+    for service in manager(request).nodes.services():
+        body: dict[str, Any] = {
+            "id": service.uuid if at_least(request, 2, 53) else service.service_id,
+            "binary": service.binary,
+            "host": service.host,
+            "zone": service.zone,
+            "status": "disabled" if service.disabled else "enabled",
+            "state": "up",
+            "updated_at": iso(service.updated_at),
+            "disabled_reason": None,
+        }
+        if at_least(request, 2, 11):
+            body["forced_down"] = False
+        listed.append(body)
+    return JSONResponse({"services": listed})
+
+
+routes = [
+    Route("/v2.1/limits", limits, methods=["GET"]),
+    Route("/v2.1/os-availability-zone", zones, methods=["GET"]),
+    Route("/v2.1/os-availability-zone/detail", zones_detail, methods=["GET"]),
+    Route("/v2.1/os-hypervisors", hypervisors, methods=["GET"]),
+    Route("/v2.1/os-hypervisors/detail", hypervisors_detail, methods=["GET"]),
+    Route("/v2.1/os-hypervisors/{hypervisor_id}", hypervisor, methods=["GET"]),
+    Route("/v2.1/os-services", services, methods=["GET"]),
+]
