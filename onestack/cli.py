@@ -97,7 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump.add_argument(
-        "--service", choices=["identity", "image"], default="identity", help="whose policy"
+        "--service",
+        choices=["identity", "image", "placement"],
+        default="identity",
+        help="whose policy",
     )
     dump.set_defaults(handler=cmd_policy_dump)
     token = commands.add_parser("token", help="token and credential keys")

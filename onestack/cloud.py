@@ -66,6 +66,11 @@ from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
+from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
+from onestack.placement.api import build_app as placement_app
+from onestack.placement.api import routes as placement_routes
+from onestack.placement.manager import PlacementManager
+from onestack.placement.policy import load_policy as load_placement_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
@@ -78,6 +83,7 @@ log = logging.getLogger("onestack.cloud")
 API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
+    PLACEMENT_PATH: placement_routes,
     COMPUTE_PATH: compute_routes,
 }
 
@@ -168,8 +174,9 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     rpc = make_rpc(settings)
     ownership = Ownership(db, "api", settings.agent.lease_s)
     identity, image = managers(settings, db, bus, ownership)
+    placement = PlacementManager(db, Notifier(bus, "placement"))
     quotas = Quotas(identity.limits, settings.identity.region)
-    compute = compute_manager(settings, db, Notifier(bus, "compute"), image, quotas, rpc)
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), image, quotas, rpc, placement)
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc) if with_agent else None
     compute_agent = start_compute_agent(settings, compute, rpc) if with_agent else None
@@ -182,6 +189,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
+        PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
         COMPUTE_PATH: compute_app(compute, load_compute_policy(settings), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
@@ -252,12 +260,20 @@ def compute_manager(
     image: ImageManager,
     quotas: Quotas | None = None,
     rpc: Rpc | None = None,
+    placement: PlacementManager | None = None,
 ) -> ComputeManager:
-    """The compute service over the image service's manager (network and placement join when
-    their services land; until then compute's stand-ins serve `networks: none`)."""
+    """The compute service over the image service's manager and placement's."""
     ownership = Ownership(db, "api", settings.agent.lease_s)
+    placement = placement or PlacementManager(db, Notifier(LocalBus(), "placement"))
     return ComputeManager(
-        db, settings.compute, notifier, GlanceImages(image), ownership, quotas=quotas, rpc=rpc
+        db,
+        settings.compute,
+        notifier,
+        GlanceImages(image),
+        ownership,
+        placement=placement,
+        quotas=quotas,
+        rpc=rpc,
     )
 
 
@@ -270,7 +286,10 @@ def serve_agent(settings: Settings) -> None:
     # The owner of the agent's partial files; the agent itself is owner `agent:image`.
     ownership = Ownership(db, "agent-data", settings.agent.lease_s)
     image = image_manager(settings, db, Notifier(bus, "image"), ownership=ownership)
-    compute = compute_manager(settings, db, Notifier(bus, "compute"), image, rpc=rpc)
+    placement = PlacementManager(db, Notifier(bus, "placement"))
+    compute = compute_manager(
+        settings, db, Notifier(bus, "compute"), image, rpc=rpc, placement=placement
+    )
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc)
     compute_agent = start_compute_agent(settings, compute, rpc)
@@ -299,6 +318,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
     return {
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
+        "placement": f"{settings.base_url}{PLACEMENT_PATH}",
         "compute": f"{settings.base_url}{COMPUTE_PATH}/v2.1",
     }
 

@@ -124,6 +124,11 @@ class ImageSettings(BaseModel):
         return self
 
 
+class PlacementSettings(BaseModel):
+    # Overrides of placement's policy; default <state_dir>/placement-policy.yaml.
+    policy_file: Path | None = None
+
+
 class BusSettings(BaseModel):
     """The message bus (`[bus]`): in-process, or AMQP (RabbitMQ) when `url` is set."""
 
@@ -226,6 +231,7 @@ class Settings(BaseSettings):
     agent: AgentSettings = AgentSettings()
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
+    placement: PlacementSettings = PlacementSettings()
     compute: ComputeSettings = ComputeSettings()
     server: ServerSettings = ServerSettings()
 
