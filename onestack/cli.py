@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         "image", parents=[bus], help="runs image imports, and resumes those a dead agent left"
     )
     image_agent.set_defaults(handler=cmd_agent)
+    network_agent = agent_kinds.add_parser(
+        "network", parents=[bus], help="plugs ports through the host's dataplane driver"
+    )
+    network_agent.set_defaults(handler=cmd_network_agent)
 
     status = commands.add_parser("status", parents=[common], help="what runs where, and answers")
     status.set_defaults(handler=cmd_status)
@@ -97,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump.add_argument(
-        "--service", choices=["identity", "image"], default="identity", help="whose policy"
+        "--service",
+        choices=["identity", "image", "network"],
+        default="identity",
+        help="whose policy",
     )
     dump.set_defaults(handler=cmd_policy_dump)
     token = commands.add_parser("token", help="token and credential keys")
@@ -184,6 +191,18 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     migrate.upgrade(settings.sqlalchemy_url)
     print(f"onestack: image agent running (pid {os.getpid()})", flush=True)
     cloud.serve_agent(settings)
+    return 0
+
+
+def cmd_network_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the network agent in this process until SIGTERM or SIGINT."""
+    from onestack import cloud
+    from onestack.common import migrate
+
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.sqlalchemy_url)
+    print(f"onestack: network agent running (pid {os.getpid()})", flush=True)
+    cloud.serve_network_agent(settings)
     return 0
 
 

@@ -37,6 +37,7 @@ from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.ownership import Heartbeat, Ownership
+from onestack.common.policy import Policy
 from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
@@ -59,9 +60,15 @@ from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
+from onestack.network.api import MOUNT_PATH as NETWORK_PATH
+from onestack.network.api import build_app as network_app
+from onestack.network.api import routes as network_routes
+from onestack.network.manager import NetworkManager
+from onestack.network.policy import load_policy as load_network_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
+NETWORK_AGENT = "network"
 log = logging.getLogger("onestack.cloud")
 
 # Every HTTP API the cloud serves: its mount path and its routes. Whatever must cover every
@@ -70,6 +77,7 @@ log = logging.getLogger("onestack.cloud")
 API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
+    NETWORK_PATH: network_routes,
 }
 
 
@@ -82,8 +90,11 @@ class Cloud:
     rpc: Rpc | None = None
     heartbeat: Heartbeat | None = None
     agent: Agent | None = None
+    network_agent: Agent | None = None
 
     def close(self) -> None:
+        if self.network_agent is not None:
+            self.network_agent.stop()
         shut_down(self.db, self.bus, self.rpc, self.heartbeat, self.agent)
 
 
@@ -157,18 +168,33 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     agent = start_agent(settings, image, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
         image.imports.wake_agent = waker(rpc, IMAGE_AGENT)
+    network_policy = load_network_policy(settings)
+    network = network_manager(settings, db, bus, identity, ownership, network_policy)
+    network_agent = start_network_agent(settings, network, rpc) if with_agent else None
+    if network_agent is not None or settings.bus.url is not None:
+        network.set_waker(waker(rpc, NETWORK_AGENT))
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     # Every service but identity (which reads its own tokens) is handed this one reader.
     reader = context_reader(token_validator(identity.tokens))
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
+        NETWORK_PATH: network_app(network, network_policy, reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
     services = service_urls(settings)
-    return Cloud(app, db, services, bus=bus, rpc=rpc, heartbeat=heartbeat, agent=agent)
+    return Cloud(
+        app,
+        db,
+        services,
+        bus=bus,
+        rpc=rpc,
+        heartbeat=heartbeat,
+        agent=agent,
+        network_agent=network_agent,
+    )
 
 
 def waker(rpc: Rpc, agent: str) -> Callable[[], None]:
@@ -207,6 +233,54 @@ def start_agent(settings: Settings, image: ImageManager, rpc: Rpc | None) -> Age
     return agent
 
 
+def network_manager(
+    settings: Settings,
+    db: Database,
+    bus: Bus,
+    identity: IdentityManager | None,
+    ownership: Ownership | None,
+    policy: Policy,
+) -> NetworkManager:
+    """The network service; its facade asks policy whether a caller is a network admin, and
+    it enforces identity's unified limits when `identity` is given."""
+    quotas = Quotas(identity.limits, settings.identity.region) if identity else None
+
+    def is_admin(ctx: RequestContext) -> bool:
+        return policy.allowed("context_is_admin", ctx.credentials(), {})
+
+    return NetworkManager(
+        db, settings.network, Notifier(bus, "network"), quotas, ownership, is_admin
+    )
+
+
+def start_network_agent(settings: Settings, network: NetworkManager, rpc: Rpc | None) -> Agent:
+    """The network agent: plugs ports through the dataplane and marks them ACTIVE."""
+    ownership = Ownership(network.ownership.db, agent_kind(NETWORK_AGENT), settings.agent.lease_s)
+    agent = Agent(
+        NETWORK_AGENT,
+        ownership,
+        network.agent_handlers(),
+        poll_s=settings.agent.poll_s,
+        threads=settings.agent.threads,
+    )
+    agent.start(rpc)
+    return agent
+
+
+def serve_network_agent(settings: Settings) -> None:
+    """A network agent process (beside several workers, or `onestack agent network`)."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    network = network_manager(settings, db, bus, None, None, load_network_policy(settings))
+    agent = start_network_agent(settings, network, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        agent.stop()
+        shut_down(db, bus, rpc, None, None)
+
+
 def serve_agent(settings: Settings) -> None:
     """An agent process (beside several workers, or `onestack agent image`): runs until
     SIGTERM or SIGINT."""
@@ -242,6 +316,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
     return {
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
+        "network": f"{settings.base_url}{NETWORK_PATH}",
     }
 
 
@@ -319,7 +394,7 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
             settings.workers,
             lambda: _serve_worker(settings, sock),
             ready,
-            agents=[lambda: serve_agent(settings)],
+            agents=[lambda: serve_agent(settings), lambda: serve_network_agent(settings)],
         )
     finally:
         settings.run_file.unlink(missing_ok=True)

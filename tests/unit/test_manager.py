@@ -17,6 +17,7 @@ from onestack.common.errors import Conflict
 from onestack.common.manager import Deps, Manager
 from onestack.identity.models import Base as IdentityBase
 from onestack.image.models import Base as ImageBase
+from onestack.network.models import Base as NetworkBase
 from onestack.settings import Settings
 
 # Relationships no renderer reads, so they may load lazily (inside a manager's session only).
@@ -107,7 +108,9 @@ def test_every_identity_and_image_manager_is_on_the_common_base(tmp_path: Path) 
     db.dispose()
 
 
-@pytest.mark.parametrize("base", [IdentityBase, ImageBase], ids=["identity", "image"])
+@pytest.mark.parametrize(
+    "base", [IdentityBase, ImageBase, NetworkBase], ids=["identity", "image", "network"]
+)
 def test_returned_rows_render_without_their_session(base: type[DeclarativeBase]) -> None:
     """Managers return detached rows: whatever a renderer reads must be loaded with the row
     (a lazy load after the session closed is a 500)."""
