@@ -37,13 +37,14 @@ from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.ownership import Heartbeat, Ownership
+from onestack.common.policy import Policy
 from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
 from onestack.compute.agent import ComputeAgent
 from onestack.compute.api import MOUNT_PATH as COMPUTE_PATH
 from onestack.compute.api import build_app as compute_app
 from onestack.compute.api import routes as compute_routes
-from onestack.compute.manager import ComputeManager
+from onestack.compute.manager import ComputeManager, bootstrap_compute
 from onestack.compute.manager.peers import GlanceImages
 from onestack.compute.policy import load_policy as load_compute_policy
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
@@ -66,6 +67,11 @@ from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
+from onestack.network.api import MOUNT_PATH as NETWORK_PATH
+from onestack.network.api import build_app as network_app
+from onestack.network.api import routes as network_routes
+from onestack.network.manager import NetworkManager
+from onestack.network.policy import load_policy as load_network_policy
 from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
 from onestack.placement.api import build_app as placement_app
 from onestack.placement.api import routes as placement_routes
@@ -74,6 +80,7 @@ from onestack.placement.policy import load_policy as load_placement_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
+NETWORK_AGENT = "network"
 COMPUTE_AGENT = "compute"
 log = logging.getLogger("onestack.cloud")
 
@@ -85,6 +92,7 @@ API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IMAGE_PATH: image_routes,
     PLACEMENT_PATH: placement_routes,
     COMPUTE_PATH: compute_routes,
+    NETWORK_PATH: network_routes,
 }
 
 
@@ -98,10 +106,13 @@ class Cloud:
     heartbeat: Heartbeat | None = None
     agent: Agent | None = None
     compute_agent: ComputeAgent | None = None
+    network_agent: Agent | None = None
 
     def close(self) -> None:
         if self.compute_agent is not None:
             self.compute_agent.stop()
+        if self.network_agent is not None:
+            self.network_agent.stop()
         shut_down(self.db, self.bus, self.rpc, self.heartbeat, self.agent)
 
 
@@ -158,9 +169,7 @@ def _setup(settings: Settings) -> BootstrapResult:
         image = image_manager(settings, db, Notifier(LocalBus(), "image"))
         image.recover()
         image.ownership.retire()
-        compute_manager(
-            settings, db, Notifier(LocalBus(), "compute"), image
-        ).flavors.ensure_defaults()
+        bootstrap_compute(db, settings.compute)  # DevStack's flavors
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
@@ -175,13 +184,20 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     ownership = Ownership(db, "api", settings.agent.lease_s)
     identity, image = managers(settings, db, bus, ownership)
     placement = PlacementManager(db, Notifier(bus, "placement"))
-    quotas = Quotas(identity.limits, settings.identity.region)
-    compute = compute_manager(settings, db, Notifier(bus, "compute"), image, quotas, rpc, placement)
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc) if with_agent else None
-    compute_agent = start_compute_agent(settings, compute, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
         image.imports.wake_agent = waker(rpc, IMAGE_AGENT)
+    network_policy = load_network_policy(settings)
+    network = network_manager(settings, db, bus, identity, ownership, network_policy)
+    network_agent = start_network_agent(settings, network, rpc) if with_agent else None
+    if network_agent is not None or settings.bus.url is not None:
+        network.set_waker(waker(rpc, NETWORK_AGENT))
+    quotas = Quotas(identity.limits, settings.identity.region)
+    peers = ComputePeers(image, network, placement)
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), peers, quotas, rpc)
+    compute_agent = start_compute_agent(settings, compute, rpc) if with_agent else None
+    if compute_agent is not None or settings.bus.url is not None:
         compute.servers.wake_agent = waker(rpc, COMPUTE_AGENT)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     # Every service but identity (which reads its own tokens) is handed this one reader.
@@ -191,6 +207,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
         PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
         COMPUTE_PATH: compute_app(compute, load_compute_policy(settings), reader),
+        NETWORK_PATH: network_app(network, network_policy, reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
@@ -205,6 +222,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         heartbeat=heartbeat,
         agent=agent,
         compute_agent=compute_agent,
+        network_agent=network_agent,
     )
 
 
@@ -253,28 +271,84 @@ def start_compute_agent(
     return agent
 
 
+def network_manager(
+    settings: Settings,
+    db: Database,
+    bus: Bus,
+    identity: IdentityManager | None,
+    ownership: Ownership | None,
+    policy: Policy,
+) -> NetworkManager:
+    """The network service; its facade asks policy whether a caller is a network admin, and
+    it enforces identity's unified limits when `identity` is given."""
+    quotas = Quotas(identity.limits, settings.identity.region) if identity else None
+
+    def is_admin(ctx: RequestContext) -> bool:
+        return policy.allowed("context_is_admin", ctx.credentials(), {})
+
+    return NetworkManager(
+        db, settings.network, Notifier(bus, "network"), quotas, ownership, is_admin
+    )
+
+
+def start_network_agent(settings: Settings, network: NetworkManager, rpc: Rpc | None) -> Agent:
+    """The network agent: plugs ports through the dataplane and marks them ACTIVE."""
+    ownership = Ownership(network.ownership.db, agent_kind(NETWORK_AGENT), settings.agent.lease_s)
+    agent = Agent(
+        NETWORK_AGENT,
+        ownership,
+        network.agent_handlers(),
+        poll_s=settings.agent.poll_s,
+        threads=settings.agent.threads,
+    )
+    agent.start(rpc)
+    return agent
+
+
+@dataclass(frozen=True)
+class ComputePeers:
+    """The services compute calls, by their public managers."""
+
+    image: ImageManager
+    network: NetworkManager
+    placement: PlacementManager
+
+
 def compute_manager(
     settings: Settings,
     db: Database,
     notifier: Notifier,
-    image: ImageManager,
+    peers: ComputePeers,
     quotas: Quotas | None = None,
     rpc: Rpc | None = None,
-    placement: PlacementManager | None = None,
 ) -> ComputeManager:
-    """The compute service over the image service's manager and placement's."""
+    """The compute service over the image, network and placement services' managers."""
     ownership = Ownership(db, "api", settings.agent.lease_s)
-    placement = placement or PlacementManager(db, Notifier(LocalBus(), "placement"))
     return ComputeManager(
         db,
         settings.compute,
         notifier,
-        GlanceImages(image),
+        GlanceImages(peers.image),
         ownership,
-        placement=placement,
+        network=peers.network,
+        placement=peers.placement,
         quotas=quotas,
         rpc=rpc,
     )
+
+
+def serve_network_agent(settings: Settings) -> None:
+    """A network agent process (beside several workers, or `onestack agent network`)."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    network = network_manager(settings, db, bus, None, None, load_network_policy(settings))
+    agent = start_network_agent(settings, network, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        agent.stop()
+        shut_down(db, bus, rpc, None, None)
 
 
 def serve_agent(settings: Settings) -> None:
@@ -286,18 +360,30 @@ def serve_agent(settings: Settings) -> None:
     # The owner of the agent's partial files; the agent itself is owner `agent:image`.
     ownership = Ownership(db, "agent-data", settings.agent.lease_s)
     image = image_manager(settings, db, Notifier(bus, "image"), ownership=ownership)
-    placement = PlacementManager(db, Notifier(bus, "placement"))
-    compute = compute_manager(
-        settings, db, Notifier(bus, "compute"), image, rpc=rpc, placement=placement
-    )
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc)
-    compute_agent = start_compute_agent(settings, compute, rpc)
     try:
         workers.wait_for_stop_signal()
     finally:
-        compute_agent.stop()
         shut_down(db, bus, rpc, heartbeat, agent)
+
+
+def serve_compute_agent(settings: Settings) -> None:
+    """A compute agent process (beside several workers, or `onestack agent compute`): this
+    host's builds, power actions and deletes, until SIGTERM or SIGINT."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    image = image_manager(settings, db, Notifier(bus, "image"))
+    network = network_manager(settings, db, bus, None, None, load_network_policy(settings))
+    peers = ComputePeers(image, network, PlacementManager(db, Notifier(bus, "placement")))
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), peers, rpc=rpc)
+    agent = start_compute_agent(settings, compute, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        agent.stop()
+        shut_down(db, bus, rpc, None, None)
 
 
 def managers(
@@ -320,6 +406,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
         "image": f"{settings.base_url}{IMAGE_PATH}",
         "placement": f"{settings.base_url}{PLACEMENT_PATH}",
         "compute": f"{settings.base_url}{COMPUTE_PATH}/v2.1",
+        "network": f"{settings.base_url}{NETWORK_PATH}",
     }
 
 
@@ -397,7 +484,11 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
             settings.workers,
             lambda: _serve_worker(settings, sock),
             ready,
-            agents=[lambda: serve_agent(settings)],
+            agents=[
+                lambda: serve_agent(settings),
+                lambda: serve_network_agent(settings),
+                lambda: serve_compute_agent(settings),
+            ],
         )
     finally:
         settings.run_file.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ settings from a global: `load_settings()` builds one object and callers hand it 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -124,6 +125,29 @@ class ImageSettings(BaseModel):
         return self
 
 
+class NetworkSettings(BaseModel):
+    """`[network]`: the network service (Neutron v2.0 at /networking)."""
+
+    # The key of network.drivers.DRIVERS that plugs ports on this host.
+    dataplane: str = "noop"
+    # The external network `public` made at start; refused if it overlaps a host route.
+    public_cidr: str = "172.24.4.0/24"
+    # Create `public`, and demo's `private` network and `router1`, when missing.
+    bootstrap: bool = True
+    # Tenant networks take VXLAN ids from this range.
+    vxlan_id_min: int = Field(1, ge=1, le=16_777_215)
+    vxlan_id_max: int = Field(1000, ge=1, le=16_777_215)
+    policy_file: Path | None = None
+
+    @field_validator("public_cidr")
+    @classmethod
+    def _is_ipv4_network(cls, value: str) -> str:
+        network = ipaddress.ip_network(value, strict=True)
+        if network.version != 4 or network.prefixlen > 29:
+            raise ValueError(f"{value!r} is not an IPv4 network with room for hosts")
+        return value
+
+
 class PlacementSettings(BaseModel):
     # Overrides of placement's policy; default <state_dir>/placement-policy.yaml.
     policy_file: Path | None = None
@@ -233,6 +257,7 @@ class Settings(BaseSettings):
     image: ImageSettings = ImageSettings()
     placement: PlacementSettings = PlacementSettings()
     compute: ComputeSettings = ComputeSettings()
+    network: NetworkSettings = NetworkSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

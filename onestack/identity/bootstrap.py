@@ -47,6 +47,7 @@ INTERFACES = ("public", "internal", "admin")
 CATALOG_SERVICES = (
     ("image", "glance", "/image"),
     ("placement", "placement", "/placement"),
+    ("network", "neutron", "/networking"),
     ("compute", "nova", "/compute/v2.1"),
 )
 CREDENTIALS_FILE = "credentials.yaml"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from onestack.common.bus import Notifier
+from onestack.common.bus import LocalBus, Notifier
+from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.ownership import Ownership
 from onestack.common.quota import Quotas
@@ -43,6 +44,7 @@ __all__ = [
     "PowerSync",
     "ServerQuery",
     "ServerRequest",
+    "bootstrap_compute",
 ]
 
 HOST_AGENT = "compute-host"  # the RPC topic a host's agent serves console output on
@@ -110,3 +112,21 @@ class ComputeManager:
         except (RpcTimeout, RemoteError, BusUnavailable) as exc:
             raise errors.ConsoleNotAvailable(server.server_id) from exc
         return str(output)
+
+
+def bootstrap_compute(db: Database, settings: ComputeSettings) -> None:
+    """What a fresh cloud's compute has before anyone asks: DevStack's flavors."""
+    deps = ComputeDeps(
+        db,
+        Notifier(LocalBus(), "compute"),
+        settings,
+        Ownership(db, "api"),
+        _no_images,
+        NoNetwork(),
+        NoPlacement(db),
+    )
+    FlavorManager(deps).ensure_defaults()
+
+
+def _no_images(ctx: RequestContext, image_id: str) -> BootSource | None:
+    return None

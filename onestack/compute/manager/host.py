@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from onestack.common.context import RequestContext
 from onestack.common.ownership import Ownership, Work, WorkRow, work_id
 from onestack.compute.drivers import (
     BootImage,
@@ -105,7 +106,7 @@ class ComputeHost(ComputeBase):
             )
             self._step(work, "scheduled", detail)
         ports = self.network.allocate_for_server(
-            None,
+            owner_context(server),
             server.server_id,
             server.project_id,
             self.host,
@@ -313,6 +314,16 @@ class ComputeHost(ComputeBase):
             if row is not None and not row.deleted and queued is None:
                 self.agent_ownership.enqueue(session, DELETE, work.resource_id)
             self.agent_ownership.release(work.work_id, session)
+
+
+def owner_context(server: Server) -> RequestContext:
+    """The agent acts for the server's owner (the request was checked when it was made)."""
+    return RequestContext(
+        user_id=server.user_id,
+        user_domain_id="default",
+        roles=frozenset({"member", "reader"}),
+        project_id=server.project_id,
+    )
 
 
 def _locked(session: Any, server_id: str) -> Server:

@@ -1,0 +1,75 @@
+"""Per-project network quotas over unified limits (Neutron's resource names).
+
+Limits come from identity through `common.quota.Quotas` (registered limits of service
+`network`: network, subnet, port, router, floatingip, security_group, security_group_rule);
+usage is counted here from network's own tables. Over a limit is Neutron's 409 OverQuota.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
+
+from onestack.common.db import Database
+from onestack.common.quota import UNLIMITED, Quotas
+from onestack.common.quota import OverQuota as CommonOverQuota
+from onestack.network import errors
+from onestack.network.models import (
+    FloatingIp,
+    Network,
+    Port,
+    Router,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+)
+
+SERVICE = "network"
+TABLES = {
+    "network": Network,
+    "subnet": Subnet,
+    "port": Port,
+    "router": Router,
+    "floatingip": FloatingIp,
+    "security_group": SecurityGroup,
+    "security_group_rule": SecurityGroupRule,
+}
+RESOURCES = list(TABLES)
+
+
+class NetworkQuotas:
+    def __init__(self, db: Database, quotas: Quotas | None) -> None:
+        self.db = db
+        self.quotas = quotas
+
+    def claim(self, project_id: str, resource: str, count: int = 1) -> None:
+        """Before creating `count` of `resource` for the project (409 OverQuota when over)."""
+        if self.quotas is None or not project_id:
+            return
+        try:
+            self.quotas.enforce(project_id, SERVICE, {resource: count}, self.usage)
+        except CommonOverQuota as exc:
+            raise errors.OverQuota(exc.resource) from exc
+
+    def usage(self, project_id: str, names: list[str]) -> Mapping[str, int]:
+        with self.db.reader() as session:
+            return {name: _count(session, name, project_id) for name in names}
+
+    def limits(self, project_id: str) -> dict[str, int]:
+        if self.quotas is None:
+            return dict.fromkeys(RESOURCES, UNLIMITED)
+        return self.quotas.limits(project_id, SERVICE, RESOURCES)
+
+    def details(self, project_id: str) -> dict[str, dict[str, int]]:
+        limits = self.limits(project_id)
+        used = self.usage(project_id, RESOURCES)
+        return {
+            name: {"limit": limits[name], "used": used[name], "reserved": 0} for name in RESOURCES
+        }
+
+
+def _count(session, name: str, project_id: str) -> int:  # type: ignore[no-untyped-def]
+    table = TABLES[name]
+    query = select(func.count()).select_from(table).where(table.project_id == project_id)
+    return int(session.scalar(query) or 0)
