@@ -488,3 +488,53 @@ def test_a_hundred_servers_on_the_fake_driver(demo: ComputeClient, image_id: str
         lambda: demo.request("GET", "servers", params=params).json()["servers"] == [],
         "100 servers deleted",
     )
+
+
+# -- networks: ports from the network service, placement allocations ---------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_network(cloud: CloudProcess) -> str:
+    conn = cloud.sdk("demo", "demo")
+    network = conn.network.create_network(name=f"net-{uuid.uuid4().hex[:6]}")
+    conn.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.9.0.0/24")
+    return network.id
+
+
+def test_sdk_server_on_a_network_gets_a_port_and_an_allocation(
+    cloud: CloudProcess, demo_network: str, image_id: str
+) -> None:
+    conn = cloud.sdk("demo", "demo")
+    server = conn.compute.create_server(
+        name="netted", image_id=image_id, flavor_id="1", networks=[{"uuid": demo_network}]
+    )
+    server = conn.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.2)
+    [address] = next(iter(server.addresses.values()))
+    assert address["addr"].startswith("10.9.0.") and address["OS-EXT-IPS:type"] == "fixed"
+    [interface] = list(conn.compute.server_interfaces(server))
+    assert interface.net_id == demo_network and interface.port_state == "ACTIVE"
+    assert [s.id for s in conn.compute.servers(ip=r"^10\.9\.0\.")] == [server.id]
+    admin = cloud.sdk()
+    node = next(iter(admin.compute.hypervisors()))
+    usages = admin.placement.get(f"/resource_providers/{node.id}/usages").json()["usages"]
+    assert usages["MEMORY_MB"] >= 512
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60, interval=0.2)
+    assert list(conn.network.ports(device_id=server.id)) == []
+    assert admin.placement.get(f"/allocations/{server.id}").json()["allocations"] == {}
+
+
+def test_another_tenants_network_or_a_used_port_is_refused(
+    cloud: CloudProcess, other: ComputeClient, demo_network: str, image_id: str
+) -> None:
+    foreign = other.create_server(imageRef=image_id, networks=[{"uuid": demo_network}])
+    assert_compute_error(foreign, 400, "badRequest")
+    conn = cloud.sdk("demo", "demo")
+    port = conn.network.create_port(
+        network_id=demo_network, device_id="elsewhere", device_owner="compute:nova"
+    )
+    demo = ComputeClient(cloud, DEMO.user, DEMO.project)
+    before = _server_count(demo)
+    used = demo.create_server(imageRef=image_id, networks=[{"port": port.id}])
+    assert_compute_error(used, 409, "conflictingRequest")
+    assert _server_count(demo) == before
