@@ -538,3 +538,30 @@ def test_another_tenants_network_or_a_used_port_is_refused(
     used = demo.create_server(imageRef=image_id, networks=[{"port": port.id}])
     assert_compute_error(used, 409, "conflictingRequest")
     assert _server_count(demo) == before
+
+
+def test_admin_views_hypervisors_services_zones_and_deleted_servers(
+    cloud: CloudProcess, admin: ComputeClient, demo: ComputeClient, image_id: str
+) -> None:
+    old = ComputeClient(cloud, version="2.52", token=admin.token)
+    [by_int] = old.request("GET", "os-hypervisors").json()["hypervisors"]
+    [by_uuid] = admin.request("GET", "os-hypervisors/detail").json()["hypervisors"]
+    assert isinstance(by_int["id"], int) and len(by_uuid["id"]) == 36
+    assert by_uuid["state"] == "up" and by_uuid["hypervisor_type"] == "fake"
+    assert admin.request("GET", f"os-hypervisors/{by_uuid['id']}").status_code == 200
+    assert_compute_error(admin.request("GET", "os-hypervisors/nope"), 404, "itemNotFound")
+    [service] = admin.request("GET", "os-services").json()["services"]
+    assert service["state"] == "up" and service["binary"] == "nova-compute"
+    for path in ("os-hypervisors", "os-services", "os-availability-zone/detail"):
+        assert_compute_error(demo.request("GET", path), 403, "forbidden")
+    detail = admin.request("GET", "os-availability-zone/detail").json()["availabilityZoneInfo"]
+    assert service["host"] in detail[0]["hosts"]
+
+    server = _boot(demo, image_id, name="gone")
+    assert demo.request("DELETE", f"servers/{server['id']}").status_code == 204
+    demo.wait_gone(server["id"])
+    params = {"all_tenants": "1", "deleted": "true", "name": "^gone$"}
+    [shown] = admin.request("GET", "servers/detail", params=params).json()["servers"]
+    assert shown["status"] == "DELETED" and shown["OS-SRV-USG:terminated_at"]
+    hidden = demo.request("GET", "servers/detail", params={"deleted": "true", "name": "^gone$"})
+    assert hidden.json()["servers"] == []

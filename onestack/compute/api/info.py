@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -12,8 +13,13 @@ from onestack.common.http import JSONResponse
 from onestack.compute.api.common import enforce, manager
 from onestack.compute.api.microversion import at_least
 from onestack.compute.api.render import iso
+from onestack.compute.manager.base import now
 from onestack.compute.manager.quota import CORES, KEYPAIRS, RAM, SERVERS
 from onestack.compute.models import ComputeNode
+
+# A compute service whose agent has not reported for this long is down (Nova's
+# service_down_time).
+SERVICE_DOWN_S = 60
 
 # Nova's fixed limits on what one server or image carries.
 FIXED = {
@@ -92,21 +98,25 @@ async def zones_detail(request: Request) -> Response:
     )
 
 
+def _state(updated_at: datetime) -> str:
+    return "up" if now() - updated_at < timedelta(seconds=SERVICE_DOWN_S) else "down"
+
+
 def _node_id(request: Request, node: ComputeNode) -> Any:
     return node.uuid if at_least(request, 2, 53) else node.node_id
 
 
 def _hypervisor(request: Request, node: ComputeNode, detail: bool) -> dict[str, Any]:
+    services = {s.host: s for s in manager(request).nodes.services()}
+    service = services.get(node.host)
     body: dict[str, Any] = {
         "id": _node_id(request, node),
         "hypervisor_hostname": node.hypervisor_hostname,
-        "state": "up",
-        "status": "enabled",
+        "state": _state(service.updated_at) if service else "down",
+        "status": "disabled" if service and service.disabled else "enabled",
     }
     if not detail:
         return body
-    services = {s.host: s for s in manager(request).nodes.services()}
-    service = services.get(node.host)
     body.update(
         {
             "host_ip": "127.0.0.1",
@@ -172,7 +182,7 @@ async def services(request: Request) -> Response:
             "host": service.host,
             "zone": service.zone,
             "status": "disabled" if service.disabled else "enabled",
-            "state": "up",
+            "state": _state(service.updated_at),
             "updated_at": iso(service.updated_at),
             "disabled_reason": None,
         }
