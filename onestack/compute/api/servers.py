@@ -156,8 +156,8 @@ def _server_request(request: Request, body: ServerCreate) -> ServerRequest:
     groups = [g.name for g in body.security_groups] if body.security_groups else ["default"]
     return ServerRequest(
         name=body.name,
-        image_id=body.imageRef,
-        flavor_id=str(body.flavorRef),
+        image_id=_ref(body.imageRef),
+        flavor_id=_ref(str(body.flavorRef)),
         networks=networks,
         key_name=body.key_name,
         user_data=body.user_data,
@@ -172,6 +172,11 @@ def _server_request(request: Request, body: ServerCreate) -> ServerRequest:
         access_ipv6=body.accessIPv6,
         hostname=body.hostname if at_least(request, 2, 90) else None,
     )
+
+
+def _ref(value: str) -> str:
+    """An id, or the id at the end of an href (Nova takes both for imageRef and flavorRef)."""
+    return value.rstrip("/").rsplit("/", 1)[-1] if "://" in value else value
 
 
 def _network_item(item: dict[str, Any]) -> dict[str, Any]:
