@@ -1,14 +1,15 @@
 """Compute's domain errors, named as Nova names them; rendered by `compute.api` in Nova's body
 (`{"itemNotFound": {"code": 404, "message": ...}}`, the key chosen by status).
 
-InstanceNotFound, FlavorNotFound, KeypairNotFound, ImageNotFound,
-HypervisorNotFound, MarkerNotFound(400)                          404
-InvalidInput family: bad body, bad filter, image not bootable,
-    flavor too small, network not found (as Nova: 400)            400
+InstanceNotFound, FlavorNotFound, KeypairNotFound,
+HypervisorNotFound                                                404
+InvalidInput: bad body, filter or marker, unknown or unbootable image,
+    flavor too small, unknown keypair                             400
 ActionForbidden, QuotaExceeded                                   403
 InstanceInvalidState, DuplicateKeypair, DuplicateFlavor,
-    PortInUse                                                   409
-VersionNotAcceptable                                              406
+    ConsoleNotAvailable                                           409
+NetworkRequestFailed: the network service's refusal in Nova's codes (400, or 409 in use)
+(A bad microversion header is answered before routing, by `api.microversion`.)
 """
 
 from __future__ import annotations
@@ -61,16 +62,6 @@ class DuplicateKeypair(Conflict):
 class DuplicateFlavor(Conflict):
     def __init__(self, what: str) -> None:
         super().__init__(f"Flavor with {what} already exists.")
-
-
-class VersionNotAcceptable(OneStackError):
-    status = 406
-    title = "Not Acceptable"
-
-    def __init__(self, version: str) -> None:
-        super().__init__(
-            f"Version {version} is not supported by the API. Minimum is 2.1 and maximum is 2.96."
-        )
 
 
 class NetworkRequestFailed(OneStackError):
