@@ -50,7 +50,10 @@ def test_fingerprint_is_md5_of_the_key_blob() -> None:
     assert private.startswith("-----BEGIN RSA PRIVATE KEY-----")
 
 
-@pytest.mark.parametrize("bad", ["", "ssh-rsa", "ssh-rsa !!!", "pgp AAAA"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "ssh-rsa", "ssh-rsa !!!", "pgp AAAA", "ssh-rsa JUNK me@host", "ssh-rsa " + "A" * 4000],
+)
 def test_a_malformed_public_key_is_invalid_input(bad: str) -> None:
     with pytest.raises(errors.InvalidInput):
         fingerprint(bad)

@@ -60,8 +60,16 @@ async def v21(request: Request) -> Response:
     return JSONResponse({"version": document})
 
 
+@public
+async def v20(request: Request) -> Response:
+    """The legacy v2 endpoint's document (its API is not served)."""
+    return JSONResponse({"version": _v20(request)})
+
+
 routes = [
     Route("/", root, methods=["GET"]),
     Route("/v2.1", v21, methods=["GET"]),
     Route("/v2.1/", v21, methods=["GET"]),
+    Route("/v2", v20, methods=["GET"]),
+    Route("/v2/", v20, methods=["GET"]),
 ]

@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
@@ -15,6 +16,8 @@ from onestack.compute import errors
 from onestack.compute.manager.base import ComputeBase, now
 from onestack.compute.models import Keypair
 
+INVALID = "Keypair data is invalid: failed to generate fingerprint"
+MAX_RSA_BITS = 16384
 KEY_TYPES = (
     "ssh-rsa",
     "ssh-ed25519",
@@ -26,16 +29,18 @@ KEY_TYPES = (
 
 
 def fingerprint(public_key: str) -> str:
-    """The key's MD5 fingerprint; InvalidInput when it is no OpenSSH public key."""
+    """The key's MD5 fingerprint; InvalidInput unless it is an OpenSSH public key that
+    parses (RSA of at most 16384 bits, ECDSA or Ed25519)."""
     parts = public_key.strip().split()
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
-        raise errors.InvalidInput("Keypair data is invalid: failed to generate fingerprint")
+        raise errors.InvalidInput(INVALID)
     try:
         blob = base64.b64decode(parts[1], validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise errors.InvalidInput(
-            "Keypair data is invalid: failed to generate fingerprint"
-        ) from exc
+        key = serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
+    except (binascii.Error, ValueError, UnsupportedAlgorithm) as exc:
+        raise errors.InvalidInput(INVALID) from exc
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size > MAX_RSA_BITS:
+        raise errors.InvalidInput(INVALID)
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 

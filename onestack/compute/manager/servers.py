@@ -136,6 +136,7 @@ class ServerManager(ComputeBase):
 
     def create(self, caller: Caller, request: ServerRequest) -> Created:
         """Validate everything, then write the servers and their queued builds together."""
+        _check_metadata(request.metadata)
         image = checks.boot_source(self.images, caller, request.image_id)
         try:
             flavor = self.flavors.get(caller, request.flavor_id)
@@ -301,6 +302,18 @@ def _hostname(name: str) -> str:
     """A DNS label from a server name, as Nova sanitizes display names."""
     label = re.sub(r"[^\w.-]+", "-", name.lower().replace("_", "-")).strip(".-")
     return label[:63].strip(".-") or "server"
+
+
+MAX_METADATA_ITEMS = 128
+
+
+def _check_metadata(metadata: dict[str, str]) -> None:
+    """Nova's metadata_items quota: a 403 past 128 items."""
+    if len(metadata) > MAX_METADATA_ITEMS:
+        raise errors.QuotaExceeded(
+            f"Quota exceeded for metadata_items: Requested {len(metadata)}, but already used 0 "
+            f"of {MAX_METADATA_ITEMS} metadata_items"
+        )
 
 
 def _check_user_data(user_data: str | None, max_bytes: int) -> None:
