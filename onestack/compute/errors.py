@@ -36,6 +36,12 @@ class KeypairNotFound(NotFound):
         super().__init__(f"Keypair {name} not found for user {user_id}")
 
 
+class ResourceNotFound(NotFound):
+    """A route this microversion does not have."""
+
+    message = "The resource could not be found."
+
+
 class HypervisorNotFound(NotFound):
     def __init__(self, hypervisor_id: str) -> None:
         super().__init__(f"Hypervisor with ID {hypervisor_id} could not be found.")

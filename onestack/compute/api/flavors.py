@@ -65,7 +65,7 @@ async def create(request: Request) -> Response:
         memory_mb=body.ram,
         vcpus=body.vcpus,
         root_gb=body.disk,
-        flavor_id=body.id if body.id not in (None, "auto") else None,
+        flavor_id=str(body.id) if body.id not in (None, "auto") else None,
         ephemeral_gb=body.OS_FLV_EXT_DATA_ephemeral,
         swap=body.swap,
         rxtx_factor=body.rxtx_factor,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.http import JSONResponse
+from onestack.compute import errors
 from onestack.compute.api.common import enforce, manager
 from onestack.compute.api.microversion import at_least
 from onestack.compute.api.render import iso
@@ -172,10 +175,87 @@ async def hypervisor(request: Request) -> Response:
     return JSONResponse({"hypervisor": _hypervisor(request, node, True)})
 
 
+def _before_2_88(request: Request) -> None:
+    if at_least(request, 2, 88):
+        raise errors.ResourceNotFound()
+
+
+async def hypervisor_statistics(request: Request) -> Response:
+    """Totals over every hypervisor (gone from 2.88)."""
+    _before_2_88(request)
+    enforce(request, "os-hypervisors:statistics")
+    nodes = [_hypervisor(request, n, True) for n in manager(request).nodes.nodes()]
+    keys = (
+        "vcpus",
+        "memory_mb",
+        "local_gb",
+        "vcpus_used",
+        "memory_mb_used",
+        "local_gb_used",
+        "free_ram_mb",
+        "free_disk_gb",
+        "current_workload",
+        "running_vms",
+        "disk_available_least",
+    )
+    totals = {key: sum(int(n[key]) for n in nodes) for key in keys}
+    return JSONResponse({"hypervisor_statistics": {"count": len(nodes), **totals}})
+
+
+async def hypervisor_uptime(request: Request) -> Response:
+    _before_2_88(request)
+    enforce(request, "os-hypervisors:uptime")
+    node = manager(request).nodes.node(request.path_params["hypervisor_id"])
+    body = _hypervisor(request, node, False)
+    body["uptime"] = _uptime()
+    return JSONResponse({"hypervisor": body})
+
+
+def _uptime() -> str:
+    seconds = (
+        float(Path("/proc/uptime").read_text().split()[0]) if Path("/proc/uptime").exists() else 0
+    )
+    return f" {time.strftime('%H:%M:%S')} up {int(seconds // 60)} min,  load average: 0.00"
+
+
+def _matching(request: Request) -> list[ComputeNode]:
+    """Hypervisors whose hostname contains the path's pattern (before 2.53); 404 if none."""
+    if at_least(request, 2, 53):
+        raise errors.ResourceNotFound()
+    pattern = request.path_params["pattern"]
+    found = [n for n in manager(request).nodes.nodes() if pattern in n.hypervisor_hostname]
+    if not found:
+        raise errors.HypervisorNotFound(pattern)
+    return found
+
+
+async def hypervisor_search(request: Request) -> Response:
+    enforce(request, "os-hypervisors:search")
+    found = _matching(request)
+    return JSONResponse({"hypervisors": [_hypervisor(request, n, False) for n in found]})
+
+
+async def hypervisor_servers(request: Request) -> Response:
+    enforce(request, "os-hypervisors:servers")
+    listed = []
+    for node in _matching(request):
+        body = _hypervisor(request, node, False)
+        servers = manager(request).nodes.servers_on(node)
+        if servers:
+            body["servers"] = [
+                {"uuid": s.server_id, "name": f"instance-{s.server_id[:8]}"} for s in servers
+            ]
+        listed.append(body)
+    return JSONResponse({"hypervisors": listed})
+
+
 async def services(request: Request) -> Response:
     enforce(request, "os-services:list")
     listed = []
+    wanted = {k: request.query_params[k] for k in ("binary", "host") if k in request.query_params}
     for service in manager(request).nodes.services():
+        if any(getattr(service, key) != value for key, value in wanted.items()):
+            continue
         body: dict[str, Any] = {
             "id": service.uuid if at_least(request, 2, 53) else service.service_id,
             "binary": service.binary,
@@ -198,6 +278,10 @@ routes = [
     Route("/v2.1/os-availability-zone/detail", zones_detail, methods=["GET"]),
     Route("/v2.1/os-hypervisors", hypervisors, methods=["GET"]),
     Route("/v2.1/os-hypervisors/detail", hypervisors_detail, methods=["GET"]),
+    Route("/v2.1/os-hypervisors/statistics", hypervisor_statistics, methods=["GET"]),
     Route("/v2.1/os-hypervisors/{hypervisor_id}", hypervisor, methods=["GET"]),
+    Route("/v2.1/os-hypervisors/{hypervisor_id}/uptime", hypervisor_uptime, methods=["GET"]),
+    Route("/v2.1/os-hypervisors/{pattern}/search", hypervisor_search, methods=["GET"]),
+    Route("/v2.1/os-hypervisors/{pattern}/servers", hypervisor_servers, methods=["GET"]),
     Route("/v2.1/os-services", services, methods=["GET"]),
 ]

@@ -85,7 +85,7 @@ class FlavorCreate(_Strict):
     ram: int = Field(ge=1, le=2**31 - 1)
     vcpus: int = Field(ge=1, le=2**31 - 1)
     disk: int = Field(ge=0, le=2**31 - 1)
-    id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | int | None = None
     OS_FLV_EXT_DATA_ephemeral: int = Field(0, ge=0, le=2**31 - 1, alias="OS-FLV-EXT-DATA:ephemeral")
     swap: int = Field(0, ge=0, le=2**31 - 1)
     rxtx_factor: float = Field(1.0, gt=0, le=3.40282e38)

@@ -111,6 +111,11 @@ class NodeManager(ComputeBase):
             "running_vms": len(flavors),
         }
 
+    def servers_on(self, node: ComputeNode) -> list[Server]:
+        with self.db.reader() as session:
+            query = select(Server).where(Server.node_uuid == node.uuid, Server.deleted.is_(False))
+            return list(session.scalars(query))
+
     def count(self) -> int:
         with self.db.reader() as session:
             return session.scalar(select(func.count()).select_from(ComputeNode)) or 0
