@@ -31,6 +31,22 @@ class FlavorNotFound(NotFound):
         super().__init__(f"Flavor {flavor_id} could not be found.")
 
 
+class FlavorAccessNotFound(NotFound):
+    def __init__(self, flavor_id: str, project_id: str | None = None) -> None:
+        if project_id is None:
+            super().__init__("Access list not available for public flavors.")
+        else:
+            super().__init__(f"Flavor access not found for {flavor_id} / {project_id} combination.")
+
+
+class FlavorAccessExists(Conflict):
+    def __init__(self, flavor_id: str, project_id: str) -> None:
+        super().__init__(
+            f"Flavor access already exists for flavor {flavor_id} and project {project_id} "
+            "combination."
+        )
+
+
 class KeypairNotFound(NotFound):
     def __init__(self, name: str, user_id: str) -> None:
         super().__init__(f"Keypair {name} not found for user {user_id}")

@@ -33,6 +33,10 @@ class Flavor(Base):
     extra_specs: Mapped[list[FlavorExtraSpec]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="FlavorExtraSpec.key"
     )
+    # The projects a private flavor is shared with (os-flavor-access).
+    projects: Mapped[list[FlavorProject]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="FlavorProject.project_id"
+    )
 
 
 class FlavorExtraSpec(Base):
@@ -42,6 +46,14 @@ class FlavorExtraSpec(Base):
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class FlavorProject(Base):
+    __tablename__ = "compute_flavor_projects"
+    flavor_id: Mapped[str] = mapped_column(
+        ForeignKey("compute_flavors.flavor_id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class Keypair(Base):

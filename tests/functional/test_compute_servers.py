@@ -150,24 +150,29 @@ def test_cli_flavors_devstack_set_create_and_delete(cloud: CloudProcess) -> None
     assert cloud.openstack("flavor", "show", "f.cli", check=False).returncode != 0
 
 
-def test_members_cannot_manage_flavors_or_see_private_ones(
-    admin: ComputeClient, demo: ComputeClient
+def test_private_flavors_are_seen_by_the_projects_they_are_shared_with(
+    cloud: CloudProcess, admin: ComputeClient, demo: ComputeClient
 ) -> None:
-    body = {
-        "flavor": {
-            "name": "secret",
-            "ram": 64,
-            "vcpus": 1,
-            "disk": 0,
-            "id": "s1",
-            "os-flavor-access:is_public": False,
-        }
-    }
+    body = {"flavor": {"name": "secret", "ram": 64, "vcpus": 1, "disk": 0, "id": 7001,
+                       "os-flavor-access:is_public": False}}  # fmt: skip
     assert_compute_error(demo.request("POST", "flavors", json=body), 403, "forbidden")
-    assert admin.request("POST", "flavors", json=body).status_code == 200
-    assert_compute_error(demo.request("GET", "flavors/s1"), 404, "itemNotFound")
+    assert admin.request("POST", "flavors", json=body).json()["flavor"]["id"] == "7001"
+    assert_compute_error(demo.request("GET", "flavors/7001"), 404, "itemNotFound")
     assert_compute_error(admin.request("POST", "flavors", json=body), 409, "conflictingRequest")
-    assert admin.request("DELETE", "flavors/s1").status_code == 202
+    demo_project = cloud.openstack("project", "show", "demo", "-f", "json")["id"]
+    share = {"addTenantAccess": {"tenant": demo_project}}
+    assert_compute_error(demo.request("POST", "flavors/7001/action", json=share), 403, "forbidden")
+    shared = admin.request("POST", "flavors/7001/action", json=share)
+    assert shared.json()["flavor_access"] == [{"flavor_id": "7001", "tenant_id": demo_project}]
+    assert demo.request("GET", "flavors/7001").status_code == 200
+    again = admin.request("POST", "flavors/7001/action", json=share)
+    assert_compute_error(again, 409, "conflictingRequest")
+    unshare = {"removeTenantAccess": {"tenant": demo_project}}
+    assert admin.request("POST", "flavors/7001/action", json=unshare).status_code == 200
+    gone = admin.request("POST", "flavors/7001/action", json=unshare)
+    assert_compute_error(gone, 404, "itemNotFound")
+    assert_compute_error(admin.request("GET", "flavors/1/os-flavor-access"), 404, "itemNotFound")
+    assert admin.request("DELETE", "flavors/7001").status_code == 202
 
 
 # -- keypairs --------------------------------------------------------------------------------

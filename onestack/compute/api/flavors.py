@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,7 +13,7 @@ from onestack.common.http import JSONResponse
 from onestack.compute import errors
 from onestack.compute.api import render
 from onestack.compute.api.common import caller, enforce, json_object, manager, query_int
-from onestack.compute.api.schemas import ExtraSpecsBody, FlavorCreateBody
+from onestack.compute.api.schemas import ExtraSpecsBody, FlavorActionBody, FlavorCreateBody
 from onestack.compute.manager import FlavorSpec
 
 
@@ -97,6 +99,32 @@ async def set_extra_specs(request: Request) -> Response:
     return JSONResponse({"extra_specs": {spec.key: spec.value for spec in row.extra_specs}})
 
 
+def _access_body(flavor_id: str, projects: list[str]) -> dict[str, Any]:
+    return {"flavor_access": [{"flavor_id": flavor_id, "tenant_id": p} for p in projects]}
+
+
+async def access(request: Request) -> Response:
+    enforce(request, "os-flavor-access")
+    flavor_id = request.path_params["flavor_id"]
+    return JSONResponse(_access_body(flavor_id, manager(request).flavors.access(flavor_id)))
+
+
+async def action(request: Request) -> Response:
+    """addTenantAccess / removeTenantAccess."""
+    body = validate(await json_object(request), FlavorActionBody)
+    flavor_id = request.path_params["flavor_id"]
+    flavors = manager(request).flavors
+    if body.addTenantAccess is not None:
+        enforce(request, "os-flavor-access:add_tenant_access")
+        projects = flavors.add_access(flavor_id, body.addTenantAccess.tenant)
+    elif body.removeTenantAccess is not None:
+        enforce(request, "os-flavor-access:remove_tenant_access")
+        projects = flavors.remove_access(flavor_id, body.removeTenantAccess.tenant)
+    else:
+        raise errors.InvalidInput("Name an action: addTenantAccess or removeTenantAccess.")
+    return JSONResponse(_access_body(flavor_id, projects))
+
+
 routes = [
     Route("/v2.1/flavors", index, methods=["GET"]),
     Route("/v2.1/flavors", create, methods=["POST"]),
@@ -105,4 +133,6 @@ routes = [
     Route("/v2.1/flavors/{flavor_id}", delete, methods=["DELETE"]),
     Route("/v2.1/flavors/{flavor_id}/os-extra_specs", extra_specs, methods=["GET"]),
     Route("/v2.1/flavors/{flavor_id}/os-extra_specs", set_extra_specs, methods=["POST"]),
+    Route("/v2.1/flavors/{flavor_id}/os-flavor-access", access, methods=["GET"]),
+    Route("/v2.1/flavors/{flavor_id}/action", action, methods=["POST"]),
 ]

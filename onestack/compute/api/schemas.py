@@ -97,6 +97,15 @@ class FlavorCreateBody(_Strict):
     flavor: FlavorCreate
 
 
+class TenantRef(_Strict):
+    tenant: Id
+
+
+class FlavorActionBody(_Strict):
+    addTenantAccess: TenantRef | None = None
+    removeTenantAccess: TenantRef | None = None
+
+
 class ExtraSpecsBody(_Strict):
     extra_specs: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=255)],

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from onestack.compute import errors
 from onestack.compute.manager.base import Caller, ComputeBase, now
-from onestack.compute.models import Flavor, FlavorExtraSpec
+from onestack.compute.models import Flavor, FlavorExtraSpec, FlavorProject
 
 
 @dataclass(frozen=True)
@@ -42,22 +42,51 @@ DEFAULTS = (
 
 class FlavorManager(ComputeBase):
     def list(self, caller: Caller, is_public: bool | None = True) -> list[Flavor]:
-        """Flavors by id order; non-admins see public ones only whatever they ask."""
+        """Flavors by id order. Members see public flavors and private ones shared with their
+        project (Nova's default listing); admins choose with `is_public` (None: all)."""
         query = select(Flavor)
-        if not caller.is_admin:
-            query = query.where(Flavor.is_public.is_(True))
-        elif is_public is not None:
+        if caller.is_admin and is_public is not None:
             query = query.where(Flavor.is_public.is_(is_public))
         with self.db.reader() as session:
-            rows = list(session.scalars(query))
+            rows = [row for row in session.scalars(query) if _visible(caller, row)]
         return sorted(rows, key=lambda f: (_numeric(f.flavor_id), f.flavor_id))
 
     def get(self, caller: Caller | None, flavor_id: str) -> Flavor:
         with self.db.reader() as session:
             flavor = session.get(Flavor, flavor_id)
-        if flavor is None or (caller is not None and not flavor.is_public and not caller.is_admin):
+        if flavor is None or (caller is not None and not _visible(caller, flavor)):
             raise errors.FlavorNotFound(flavor_id)
         return flavor
+
+    def access(self, flavor_id: str) -> list[str]:
+        """The projects a private flavor is shared with; 404 for a public one (Nova's)."""
+        flavor = self.get(None, flavor_id)
+        if flavor.is_public:
+            raise errors.FlavorAccessNotFound(flavor_id)
+        return [entry.project_id for entry in flavor.projects]
+
+    def add_access(self, flavor_id: str, project_id: str) -> list[str]:
+        with self.writing(errors.FlavorAccessExists(flavor_id, project_id)) as session:
+            flavor = session.get(Flavor, flavor_id)
+            if flavor is None:
+                raise errors.FlavorNotFound(flavor_id)
+            if flavor.is_public:
+                raise errors.InvalidInput("Can not add access to a public flavor.")
+            if any(entry.project_id == project_id for entry in flavor.projects):
+                raise errors.FlavorAccessExists(flavor_id, project_id)
+            flavor.projects.append(FlavorProject(project_id=project_id))
+        return self.access(flavor_id)
+
+    def remove_access(self, flavor_id: str, project_id: str) -> list[str]:
+        with self.writing() as session:
+            flavor = session.get(Flavor, flavor_id)
+            if flavor is None:
+                raise errors.FlavorNotFound(flavor_id)
+            found = [entry for entry in flavor.projects if entry.project_id == project_id]
+            if not found:
+                raise errors.FlavorAccessNotFound(flavor_id, project_id)
+            flavor.projects.remove(found[0])
+        return self.access(flavor_id)
 
     def create(self, caller: Caller | None, spec: FlavorSpec) -> Flavor:
         flavor_id = spec.flavor_id or str(uuid.uuid4())
@@ -79,6 +108,7 @@ class FlavorManager(ComputeBase):
                 description=spec.description,
                 created_at=now(),
                 extra_specs=[],
+                projects=[],
             )
             s.add(flavor)
         return flavor
@@ -112,6 +142,14 @@ class FlavorManager(ComputeBase):
         for spec in DEFAULTS:
             with contextlib.suppress(errors.DuplicateFlavor):  # another process bootstraps too
                 self.create(None, spec)
+
+
+def _visible(caller: Caller, flavor: Flavor) -> bool:
+    return (
+        flavor.is_public
+        or caller.is_admin
+        or any(entry.project_id == caller.project_id for entry in flavor.projects)
+    )
 
 
 def _numeric(flavor_id: str) -> int:

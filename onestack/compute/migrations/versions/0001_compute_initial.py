@@ -40,6 +40,16 @@ def upgrade() -> None:
         sa.Column("value", sa.String(255), nullable=False),
     )
     op.create_table(
+        "compute_flavor_projects",
+        sa.Column(
+            "flavor_id",
+            sa.String(255),
+            sa.ForeignKey("compute_flavors.flavor_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("project_id", sa.String(64), primary_key=True),
+    )
+    op.create_table(
         "compute_keypairs",
         sa.Column("user_id", sa.String(64), primary_key=True),
         sa.Column("name", sa.String(255), primary_key=True),
@@ -116,6 +126,7 @@ def downgrade() -> None:
         "compute_services",
         "compute_servers",
         "compute_keypairs",
+        "compute_flavor_projects",
         "compute_flavor_extra_specs",
         "compute_flavors",
     ):
