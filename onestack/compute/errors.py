@@ -31,6 +31,11 @@ class FlavorNotFound(NotFound):
         super().__init__(f"Flavor {flavor_id} could not be found.")
 
 
+class ExtraSpecNotFound(NotFound):
+    def __init__(self, flavor_id: str, key: str) -> None:
+        super().__init__(f"Flavor {flavor_id} has no extra specs with key {key}.")
+
+
 class FlavorAccessNotFound(NotFound):
     def __init__(self, flavor_id: str, project_id: str | None = None) -> None:
         if project_id is None:

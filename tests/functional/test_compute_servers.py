@@ -146,6 +146,8 @@ def test_cli_flavors_devstack_set_create_and_delete(cloud: CloudProcess) -> None
     assert made["os-flavor-access:is_public"] is False
     shown = cloud.openstack("flavor", "show", "f.cli", "-f", "json")
     assert shown["properties"] == {"hw:cpu_policy": "shared"}
+    cloud.openstack("flavor", "unset", "--property", "hw:cpu_policy", "f.cli")
+    assert cloud.openstack("flavor", "show", "f.cli", "-f", "json")["properties"] == {}
     cloud.openstack("flavor", "delete", "f.cli")
     assert cloud.openstack("flavor", "show", "f.cli", check=False).returncode != 0
 

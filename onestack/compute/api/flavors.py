@@ -99,6 +99,37 @@ async def set_extra_specs(request: Request) -> Response:
     return JSONResponse({"extra_specs": {spec.key: spec.value for spec in row.extra_specs}})
 
 
+async def extra_spec(request: Request) -> Response:
+    enforce(request, "os-flavor-extra-specs:index")
+    flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    row = manager(request).flavors.get(caller(request), flavor_id)
+    found = {spec.key: spec.value for spec in row.extra_specs}
+    if key not in found:
+        raise errors.ExtraSpecNotFound(flavor_id, key)
+    return JSONResponse({key: found[key]})
+
+
+async def set_extra_spec(request: Request) -> Response:
+    enforce(request, "os-flavor-extra-specs:update")
+    document = await json_object(request)
+    key = request.path_params["key"]
+    if len(document) > 1:
+        raise errors.InvalidInput("Request body contains too many items.")
+    if key not in document:
+        raise errors.InvalidInput("Request body and URI mismatch.")
+    specs = validate({"extra_specs": document}, ExtraSpecsBody).extra_specs
+    flavors = manager(request).flavors
+    flavors.set_extra_specs(request.path_params["flavor_id"], {key: str(specs[key])})
+    return JSONResponse({key: str(specs[key])})
+
+
+async def delete_extra_spec(request: Request) -> Response:
+    enforce(request, "os-flavor-extra-specs:delete")
+    flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    manager(request).flavors.remove_extra_spec(flavor_id, key)
+    return Response(status_code=200)
+
+
 def _access_body(flavor_id: str, projects: list[str]) -> dict[str, Any]:
     return {"flavor_access": [{"flavor_id": flavor_id, "tenant_id": p} for p in projects]}
 
@@ -133,6 +164,9 @@ routes = [
     Route("/v2.1/flavors/{flavor_id}", delete, methods=["DELETE"]),
     Route("/v2.1/flavors/{flavor_id}/os-extra_specs", extra_specs, methods=["GET"]),
     Route("/v2.1/flavors/{flavor_id}/os-extra_specs", set_extra_specs, methods=["POST"]),
+    Route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", extra_spec, methods=["GET"]),
+    Route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", set_extra_spec, methods=["PUT"]),
+    Route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", delete_extra_spec, methods=["DELETE"]),
     Route("/v2.1/flavors/{flavor_id}/os-flavor-access", access, methods=["GET"]),
     Route("/v2.1/flavors/{flavor_id}/action", action, methods=["POST"]),
 ]

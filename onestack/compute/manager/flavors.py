@@ -133,6 +133,16 @@ class FlavorManager(ComputeBase):
                     flavor.extra_specs.append(FlavorExtraSpec(key=key, value=value))
         return self.get(None, flavor_id)
 
+    def remove_extra_spec(self, flavor_id: str, key: str) -> None:
+        with self.writing() as session:
+            flavor = session.get(Flavor, flavor_id)
+            if flavor is None:
+                raise errors.FlavorNotFound(flavor_id)
+            found = [spec for spec in flavor.extra_specs if spec.key == key]
+            if not found:
+                raise errors.ExtraSpecNotFound(flavor_id, key)
+            flavor.extra_specs.remove(found[0])
+
     def ensure_defaults(self) -> None:
         """DevStack's flavors, created once (a flavor an operator deleted is not recreated
         while any flavor exists)."""
