@@ -51,6 +51,14 @@ class InventoryNotFound(NotFound):
         super().__init__(f"No inventory of class {resource_class} for {uuid}")
 
 
+class InventoryExists(Conflict):
+    def __init__(self, uuid: str, resource_class: str) -> None:
+        super().__init__(
+            f"Update conflict: Inventory for '{resource_class}' on resource provider '{uuid}' "
+            "already exists."
+        )
+
+
 class ResourceClassNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"No such resource class {name}.")
@@ -64,6 +72,16 @@ class ResourceClassExists(Conflict):
 class ResourceClassInUse(Conflict):
     def __init__(self, name: str) -> None:
         super().__init__(f"Unable to delete resource class {name}: it is in use.")
+
+
+class TraitNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No such trait(s): {name}.")
+
+
+class TraitInUse(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The trait {name} is in use by a resource provider.")
 
 
 class StandardClassReadOnly(BadRequest):

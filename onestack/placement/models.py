@@ -75,3 +75,16 @@ class Allocation(Base):
 class CustomClass(Base):
     __tablename__ = "placement_resource_classes"
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class CustomTrait(Base):
+    __tablename__ = "placement_traits"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ProviderTrait(Base):
+    __tablename__ = "placement_provider_traits"
+    provider_uuid: Mapped[str] = mapped_column(
+        String(36), ForeignKey("placement_providers.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    trait: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)

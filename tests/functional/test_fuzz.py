@@ -120,6 +120,7 @@ def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
         inventory = {"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}
         assert api.put(f"/resource_providers/{rp}/inventories", json=inventory).is_success
         assert api.put("/resource_classes/CUSTOM_FUZZ").is_success
+        assert api.put("/traits/CUSTOM_FUZZ").is_success
         consumer = str(uuid.uuid4())
         claim = {
             "allocations": {rp: {"resources": {"VCPU": 1}}},
@@ -129,7 +130,13 @@ def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
             "consumer_type": "INSTANCE",
         }
         assert api.put(f"/allocations/{consumer}", json=claim).is_success
-    return {"resource_provider": rp, "allocation": consumer, "resource_class": "CUSTOM_FUZZ"}
+    custom = "CUSTOM_FUZZ"
+    return {
+        "resource_provider": rp,
+        "allocation": consumer,
+        "resource_class": custom,
+        "trait": custom,
+    }
 
 
 def _compute_victims(cloud: CloudProcess, token: str) -> dict[str, str]:

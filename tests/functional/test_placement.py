@@ -53,7 +53,9 @@ class Placement:
             assert put.status_code == 200, put.text
         return rp["uuid"]
 
-    def claim(self, consumer: str, rp: str, resources: dict[str, int], generation=None):  # type: ignore[no-untyped-def]
+    def claim(
+        self, consumer: str, rp: str, resources: dict[str, int], generation: int | None = None
+    ) -> httpx.Response:
         body = {
             "allocations": {rp: {"resources": resources}},
             "project_id": "p1",
@@ -164,16 +166,25 @@ def test_inventories_follow_generations_and_allocations(admin: Placement) -> Non
         "step_size": 1,
         "allocation_ratio": 1.5,
     }
+    added = admin.request(
+        "POST", f"/resource_providers/{rp}/inventories", json={"resource_class": "VGPU", "total": 2}
+    )
+    assert added.status_code == 201 and added.json()["resource_provider_generation"] == 2
+    again = admin.request(
+        "POST", f"/resource_providers/{rp}/inventories", json={"resource_class": "VGPU", "total": 2}
+    )
+    assert_placement_error(again, 409)
+    assert admin.request("DELETE", f"/resource_providers/{rp}/inventories/VGPU").status_code == 204
     stale = {"resource_provider_generation": 0, "inventories": {}}
     put = admin.request("PUT", f"/resource_providers/{rp}/inventories", json=stale)
     assert_placement_error(put, 409, "placement.concurrent_update")
-    one = {"resource_provider_generation": 1, "total": 40, "max_unit": 40}
+    one = {"resource_provider_generation": 3, "total": 40, "max_unit": 40}
     updated = admin.request("PUT", f"/resource_providers/{rp}/inventories/DISK_GB", json=one)
-    assert updated.status_code == 200 and updated.json()["resource_provider_generation"] == 2
+    assert updated.status_code == 200 and updated.json()["resource_provider_generation"] == 4
 
     consumer = str(uuid.uuid4())
     assert admin.claim(consumer, rp, {"VCPU": 2, "DISK_GB": 30}).status_code == 204
-    shrink = {"resource_provider_generation": 3, "total": 20, "max_unit": 20}
+    shrink = {"resource_provider_generation": 5, "total": 20, "max_unit": 20}
     refused = admin.request("PUT", f"/resource_providers/{rp}/inventories/DISK_GB", json=shrink)
     assert_placement_error(refused, 409, "placement.inventory.inuse")
     gone = admin.request("DELETE", f"/resource_providers/{rp}/inventories/VCPU")
@@ -257,6 +268,35 @@ def test_resource_classes(admin: Placement) -> None:
     assert_placement_error(admin.at("1.1").request("GET", "/resource_classes"), 404)
 
 
+def test_traits_on_providers_filter_lists_and_candidates(admin: Placement) -> None:
+    assert admin.request("PUT", "/traits/CUSTOM_FAST").status_code == 201
+    assert admin.request("PUT", "/traits/CUSTOM_FAST").status_code == 204
+    assert_placement_error(admin.request("PUT", "/traits/FAST"), 400)
+    listed = admin.request("GET", "/traits", params={"name": "startswith:CUSTOM_"}).json()
+    assert "CUSTOM_FAST" in listed["traits"]
+    fast, plain = admin.provider("trait-fast", NODE), admin.provider("trait-plain", NODE)
+    body = {"resource_provider_generation": 1, "traits": ["CUSTOM_FAST", "STORAGE_DISK_SSD"]}
+    put = admin.request("PUT", f"/resource_providers/{fast}/traits", json=body)
+    assert put.json() == {
+        "traits": ["CUSTOM_FAST", "STORAGE_DISK_SSD"],
+        "resource_provider_generation": 2,
+    }
+    stale = admin.request("PUT", f"/resource_providers/{fast}/traits", json=body)
+    assert_placement_error(stale, 409, "placement.concurrent_update")
+
+    query = {"resources": "VCPU:1", "required": "CUSTOM_FAST"}
+    found = admin.request("GET", "/allocation_candidates", params=query).json()
+    assert list(found["provider_summaries"]) == [fast]
+    assert found["provider_summaries"][fast]["traits"] == ["CUSTOM_FAST", "STORAGE_DISK_SSD"]
+    without = admin.request("GET", "/resource_providers", params={"required": "!CUSTOM_FAST"})
+    uuids = {p["uuid"] for p in without.json()["resource_providers"]}
+    assert plain in uuids and fast not in uuids
+    assert_placement_error(admin.request("DELETE", "/traits/CUSTOM_FAST"), 409)
+    assert admin.request("DELETE", f"/resource_providers/{fast}/traits").status_code == 204
+    assert admin.request("DELETE", "/traits/CUSTOM_FAST").status_code == 204
+    assert_placement_error(admin.request("GET", "/traits/CUSTOM_FAST"), 404)
+
+
 def test_only_admins_and_services_use_placement(cloud: CloudProcess, admin: Placement) -> None:
     demo = Placement(cloud, token(cloud, DEMO))
     assert_placement_error(demo.request("GET", "/resource_providers"), 403)
@@ -281,6 +321,17 @@ def test_cli_resource_provider_list(cloud: CloudProcess, admin: Placement) -> No
     assert {"uuid": rp, "name": "host-cli"}.items() <= next(
         p for p in listed if p["uuid"] == rp
     ).items()
+
+
+def test_openstacksdk_reads_and_writes_providers(cloud: CloudProcess) -> None:
+    conn = cloud.sdk()
+    made = conn.placement.create_resource_provider(name="host-sdk")
+    assert made.generation == 0
+    assert made.id in {rp.id for rp in conn.placement.resource_providers()}
+    classes = {rc.name for rc in conn.placement.resource_classes()}
+    assert "MEMORY_MB" in classes
+    conn.placement.delete_resource_provider(made)
+    assert made.id not in {rp.id for rp in conn.placement.resource_providers()}
 
 
 def test_no_server_errors(cloud: CloudProcess) -> None:

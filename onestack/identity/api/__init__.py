@@ -18,13 +18,16 @@ from onestack.identity.api import (
     catalog,
     common,
     credentials,
+    domain_config,
     domains,
     ec2,
+    endpoint_filter,
     groups,
     limits,
     policies,
     projects,
     roles,
+    trusts,
     users,
     versions,
 )
@@ -38,6 +41,7 @@ MOUNT_PATH = "/identity"
 ROUTERS = (
     versions,
     auth,
+    domain_config,
     domains,
     projects,
     users,
@@ -50,6 +54,8 @@ ROUTERS = (
     ec2,
     application_credentials,
     policies,
+    trusts,
+    endpoint_filter,
 )
 
 

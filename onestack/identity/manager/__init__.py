@@ -20,7 +20,9 @@ from onestack.identity.manager.assignments import AssignmentManager
 from onestack.identity.manager.base import IdentityDeps
 from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
+from onestack.identity.manager.domain_config import DomainConfigManager
 from onestack.identity.manager.domains import DomainManager
+from onestack.identity.manager.endpoint_filter import EndpointFilterManager
 from onestack.identity.manager.groups import GroupManager
 from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
@@ -34,6 +36,7 @@ from onestack.identity.manager.tokens import (
     TokenManager,
     TokenView,
 )
+from onestack.identity.manager.trusts import TrustManager
 from onestack.identity.manager.users import UserManager
 from onestack.identity.tokens import TokenFormat
 from onestack.settings import IdentitySettings
@@ -89,6 +92,9 @@ class IdentityManager:
         self.app_credentials = ApplicationCredentialManager(deps)
         self.access_rules = AccessRuleManager(deps)
         self.stored_policies = StoredPolicyManager(deps)
+        self.trusts = TrustManager(deps)
+        self.endpoint_filter = EndpointFilterManager(deps)
+        self.domain_config = DomainConfigManager(deps)
 
     def cloud_admin(self) -> CloudAdmin:
         """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes

@@ -22,6 +22,7 @@ from onestack.placement.api import (
     classes,
     inventories,
     providers,
+    traits,
     usages,
     versions,
 )
@@ -30,7 +31,7 @@ from onestack.placement.errors import code_of
 from onestack.placement.manager import PlacementManager
 
 MOUNT_PATH = "/placement"
-ROUTERS = (versions, providers, inventories, allocations, usages, classes, candidates)
+ROUTERS = (versions, providers, inventories, allocations, usages, classes, traits, candidates)
 
 
 def render_error(error: OneStackError) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from onestack.placement.api.common import (
     at_least,
     enforce,
     manager,
+    parse_required,
     parse_resources,
     query_value,
     require,
@@ -42,7 +43,7 @@ def _summary(found: Candidate, wanted: dict[str, int], minor: int) -> dict[str, 
         }
     }
     if minor >= 17:
-        body["traits"] = []
+        body["traits"] = found.traits
     if minor >= 29:
         body["parent_provider_uuid"] = None
         body["root_provider_uuid"] = found.uuid
@@ -64,8 +65,10 @@ async def list_candidates(request: Request) -> Response:
     unknown = set(request.query_params) - KNOWN
     if unknown:
         raise errors.BadQuery(f"Invalid query string parameters: {', '.join(sorted(unknown))}")
-    if any(query_value(request, name) for name in KNOWN - {"resources", "limit"}):
-        raise errors.BadQuery("Only the resources and limit parameters are supported yet.")
+    if any(query_value(request, name) for name in KNOWN - {"resources", "limit", "required"}):
+        raise errors.BadQuery(
+            "Only the resources, required and limit parameters are supported yet."
+        )
     text = query_value(request, "resources")
     if not text:
         raise errors.BadQuery("'resources' is a required property")
@@ -73,7 +76,9 @@ async def list_candidates(request: Request) -> Response:
     for name in wanted:
         if not manager(request).classes.exists(name):
             raise errors.BadQuery(f"Invalid resource class in resources parameter: {name}")
-    found = manager(request).candidate_finder.find(wanted, _limit(request))
+    required, forbidden = parse_required(request)
+    finder = manager(request).candidate_finder
+    found = finder.find(wanted, _limit(request), required, forbidden)
     minor = request.scope["state"]["microversion"][1]
     return JSONResponse(
         {

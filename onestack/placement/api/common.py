@@ -78,3 +78,20 @@ def parse_resources(text: str) -> dict[str, int]:
             )
         wanted[name] = int(amount)
     return wanted
+
+
+def parse_required(request: Request) -> tuple[frozenset[str], frozenset[str]]:
+    """`required=A,!B` (1.18; `!` forbids from 1.22) as (required, forbidden) trait names;
+    400 for a trait that does not exist."""
+    text = query_value(request, "required")
+    if text is None or not at_least(request, 18):
+        return frozenset(), frozenset()
+    required, forbidden = set(), set()
+    for name in (part.strip() for part in text.split(",")):
+        into = required
+        if name.startswith("!") and at_least(request, 22):
+            name, into = name[1:], forbidden
+        if not name or not manager(request).traits.exists(name):
+            raise errors.BadQuery(f"No such trait(s): {name or text}")
+        into.add(name)
+    return frozenset(required), frozenset(forbidden)

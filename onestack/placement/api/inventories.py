@@ -8,8 +8,13 @@ from starlette.routing import Route
 
 from onestack.common.http import JSONResponse
 from onestack.placement.api import render
-from onestack.placement.api.common import body, enforce, manager, require
-from onestack.placement.api.schemas import InventoriesBody, InventoryBody, InventoryFields
+from onestack.placement.api.common import base_path, body, enforce, manager, require
+from onestack.placement.api.schemas import (
+    InventoriesBody,
+    InventoryBody,
+    InventoryFields,
+    NewInventoryBody,
+)
 from onestack.placement.manager import Stock
 
 
@@ -48,6 +53,21 @@ async def replace_inventories(request: Request) -> Response:
     return JSONResponse(_all(*inventories.get_all(uuid)))
 
 
+async def create_inventory(request: Request) -> Response:
+    enforce(request, "resource_providers:inventories:create")
+    uuid = request.path_params["uuid"]
+    manager(request).providers.get(uuid)
+    data = await body(request, NewInventoryBody)
+    stock = _stock(data)
+    generation = manager(request).inventories.add_one(uuid, data.resource_class, stock)
+    location = f"{base_path(request)}{PATH.format(uuid=uuid)}/{data.resource_class}"
+    return JSONResponse(
+        {**render.stock(stock), "resource_provider_generation": generation},
+        status_code=201,
+        headers={"location": location},
+    )
+
+
 async def delete_inventories(request: Request) -> Response:
     require(request, 5)
     enforce(request, "resource_providers:inventories:delete_all")
@@ -82,6 +102,7 @@ async def delete_inventory(request: Request) -> Response:
 PATH = "/resource_providers/{uuid}/inventories"
 routes = [
     Route(PATH, list_inventories, methods=["GET"]),
+    Route(PATH, create_inventory, methods=["POST"]),
     Route(PATH, replace_inventories, methods=["PUT"]),
     Route(PATH, delete_inventories, methods=["DELETE"]),
     Route(PATH + "/{resource_class}", show_inventory, methods=["GET"]),

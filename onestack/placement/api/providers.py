@@ -17,6 +17,7 @@ from onestack.placement.api.common import (
     body,
     enforce,
     manager,
+    parse_required,
     parse_resources,
     query_value,
     version,
@@ -33,11 +34,13 @@ def _render(request: Request, row: Provider) -> dict[str, object]:
 def _query(request: Request) -> ProviderQuery:
     known = {"name", "uuid"} | ({"resources"} if at_least(request, 4) else set())
     known |= {"in_tree"} if at_least(request, 14) else set()
-    unknown = set(request.query_params) - known - {"member_of", "required"}
+    known |= {"required"} if at_least(request, 18) else set()
+    unknown = set(request.query_params) - known - {"member_of"}
     if unknown:
         raise errors.BadQuery(f"Invalid query string parameters: {', '.join(sorted(unknown))}")
-    if query_value(request, "member_of") or query_value(request, "required"):
-        raise errors.BadQuery("member_of and required filters are not supported yet.")
+    if query_value(request, "member_of"):
+        raise errors.BadQuery("The member_of filter is not supported yet.")
+    required, forbidden = parse_required(request)
     resources = query_value(request, "resources")
     wanted = parse_resources(resources) if resources is not None else None
     for name in wanted or {}:
@@ -48,6 +51,8 @@ def _query(request: Request) -> ProviderQuery:
         uuid=query_value(request, "uuid"),
         in_tree=query_value(request, "in_tree"),
         resources=wanted,
+        required=required,
+        forbidden=forbidden,
     )
 
 

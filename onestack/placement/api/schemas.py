@@ -47,6 +47,11 @@ class InventoryBody(InventoryFields):
     resource_provider_generation: Generation
 
 
+class NewInventoryBody(InventoryFields):
+    resource_class: ClassName
+    resource_provider_generation: Generation | None = None  # accepted, as placement does
+
+
 class InventoriesBody(Strict):
     resource_provider_generation: Generation
     inventories: dict[ClassName, InventoryFields]
@@ -90,3 +95,8 @@ class AllocationsBody(Strict):
 
 class ResourceClassBody(Strict):
     name: Annotated[str, StringConstraints(pattern=r"^CUSTOM_[A-Z0-9_]+$", max_length=255)]
+
+
+class ProviderTraitsBody(Strict):
+    resource_provider_generation: Generation
+    traits: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]+$", max_length=255)]]

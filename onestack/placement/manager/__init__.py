@@ -23,6 +23,7 @@ from onestack.placement.manager.candidates import Candidate, Candidates
 from onestack.placement.manager.classes import STANDARD, ResourceClasses
 from onestack.placement.manager.inventories import MAX_INT, Inventories, Stock
 from onestack.placement.manager.providers import ProviderQuery, Providers
+from onestack.placement.manager.traits import Traits
 from onestack.placement.manager.usages import Usages
 
 __all__ = [
@@ -50,6 +51,7 @@ class PlacementManager:
         self.allocations = Allocations(deps)
         self.usage = Usages(deps)
         self.candidate_finder = Candidates(deps)
+        self.traits = Traits(deps)
 
     def ensure_provider(
         self, uuid: str, name: str, inventories: Mapping[str, dict[str, Any]]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.manager import Deps, Manager
 from onestack.placement import errors
-from onestack.placement.models import Allocation, Provider
+from onestack.placement.models import Allocation, Provider, ProviderTrait
 
 # A write that lost the generation race re-reads and tries again this many times.
 RETRIES = 20
@@ -63,3 +63,19 @@ def used_by_class(session: Session, uuid: str) -> dict[str, int]:
         .group_by(Allocation.resource_class)
     )
     return {name: int(total) for name, total in rows}
+
+
+def traits_of(session: Session, uuid: str) -> set[str]:
+    return set(
+        session.scalars(select(ProviderTrait.trait).where(ProviderTrait.provider_uuid == uuid))
+    )
+
+
+def has_traits(
+    session: Session, uuid: str, required: frozenset[str], forbidden: frozenset[str]
+) -> bool:
+    """True when provider `uuid` has every `required` trait and none of `forbidden`."""
+    if not required and not forbidden:
+        return True
+    held = traits_of(session, uuid)
+    return required <= held and not forbidden & held

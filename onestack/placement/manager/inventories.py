@@ -15,6 +15,7 @@ from onestack.placement.manager.base import (
     RETRIES,
     GenerationRace,
     PlacementBase,
+    PlacementDeps,
     bump,
     get_provider,
     used_by_class,
@@ -48,7 +49,7 @@ def stock_of(row: Inventory) -> Stock:
 
 
 class Inventories(PlacementBase):
-    def __init__(self, deps, classes: ResourceClasses) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, deps: PlacementDeps, classes: ResourceClasses) -> None:
         super().__init__(deps)
         self.classes = classes
 
@@ -70,6 +71,16 @@ class Inventories(PlacementBase):
         """Replace every inventory; `generation` None means "whatever it is now" (retried
         on a race), else a stale one is a 409. Returns the new generation."""
         return self.change(uuid, generation, lambda _old: dict(stocks))
+
+    def add_one(self, uuid: str, resource_class: str, stock: Stock) -> int:
+        """A new inventory record at the provider's current generation; 409 when one exists."""
+
+        def change(old: Stocks) -> Stocks:
+            if resource_class in old:
+                raise errors.InventoryExists(uuid, resource_class)
+            return {**old, resource_class: stock}
+
+        return self.change(uuid, None, change)
 
     def set_one(self, uuid: str, generation: int, resource_class: str, stock: Stock) -> int:
         def change(old: Stocks) -> Stocks:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.placement import errors
 from onestack.placement.manager import capacity
@@ -14,6 +15,7 @@ from onestack.placement.manager.base import (
     PlacementBase,
     bump,
     get_provider,
+    has_traits,
     used_by_class,
     utcnow,
 )
@@ -28,6 +30,8 @@ class ProviderQuery:
     uuid: str | None = None
     in_tree: str | None = None
     resources: Mapping[str, int] | None = None
+    required: frozenset[str] = frozenset()
+    forbidden: frozenset[str] = frozenset()
 
 
 class Providers(PlacementBase):
@@ -82,7 +86,9 @@ class Providers(PlacementBase):
             if query.resources:
                 wanted = query.resources
                 providers = [p for p in providers if _has_room(session, p, wanted)]
-            return providers
+            return [
+                p for p in providers if has_traits(session, p.uuid, query.required, query.forbidden)
+            ]
 
     def update(self, uuid: str, name: str, parent_uuid: str | None = None) -> Provider:
         """Rename (and, from none, give a parent); bumps the generation (compare-and-set:
@@ -118,7 +124,7 @@ class Providers(PlacementBase):
             session.delete(provider)
 
     @staticmethod
-    def _reparent(session, provider: Provider, parent_uuid: str) -> None:  # type: ignore[no-untyped-def]
+    def _reparent(session: Session, provider: Provider, parent_uuid: str) -> None:
         if provider.parent_provider_uuid is not None:
             raise errors.InvalidRequest("Re-parenting a provider is not currently allowed.")
         parent = session.get(Provider, parent_uuid)
@@ -128,7 +134,7 @@ class Providers(PlacementBase):
         provider.root_provider_uuid = parent.root_provider_uuid
 
 
-def _has_room(session, provider: Provider, wanted: Mapping[str, int]) -> bool:  # type: ignore[no-untyped-def]
+def _has_room(session: Session, provider: Provider, wanted: Mapping[str, int]) -> bool:
     """True when `provider` alone can take every amount in `wanted` now."""
     stock = {inv.resource_class: inv for inv in provider.inventories}
     used = used_by_class(session, provider.uuid)
