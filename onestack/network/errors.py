@@ -308,3 +308,11 @@ class NoRegisteredLimit(BadRequest):
             "(openstack registered limit create --service network ...) before setting "
             "project quotas."
         )
+
+
+class InvalidQuotaValue(BadRequest):
+    def __init__(self, resource: str, limit: int, used: int) -> None:
+        super().__init__(
+            f"Change would make usage less than 0 for the following resources: {resource} "
+            f"(limit {limit}, in use {used})."
+        )

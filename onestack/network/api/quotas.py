@@ -34,8 +34,9 @@ async def update(request: Request) -> Response:
     body = await parse_body(request, QuotaUpdateBody)
     who = enforce(request, "update_quota", _target(request))
     project_id = request.path_params["project_id"]
-    values = body.quota.model_dump(exclude_none=True)
-    limits = manager(request).quotas.set_limits(who.ctx, project_id, values)
+    values = body.quota.model_dump(exclude_none=True, exclude={"check_limit", "force"})
+    check = bool(body.quota.check_limit) and not body.quota.force
+    limits = manager(request).quotas.set_limits(who.ctx, project_id, values, check)
     return JSONResponse({"quota": limits})
 
 

@@ -256,6 +256,9 @@ class QuotaValues(Strict):
     floatingip: int | None = Field(None, ge=-1)
     security_group: int | None = Field(None, ge=-1)
     security_group_rule: int | None = Field(None, ge=-1)
+    # Neutron's quota-check-limit: refuse a limit below what the project uses now.
+    check_limit: bool | None = None
+    force: bool | None = None
 
 
 class QuotaUpdateBody(Strict):

@@ -78,11 +78,21 @@ class NetworkQuotas:
         return self.quotas.limits(project_id, SERVICE, RESOURCES)
 
     def set_limits(
-        self, ctx: RequestContext, project_id: str, values: Mapping[str, int]
+        self,
+        ctx: RequestContext,
+        project_id: str,
+        values: Mapping[str, int],
+        check_limit: bool = False,
     ) -> dict[str, int]:
-        """The project's own limits become `values` (others unchanged); its limits after."""
+        """The project's own limits become `values` (others unchanged); its limits after.
+        With `check_limit`, a limit below the project's usage is refused (400)."""
         if self.writer is None:
             raise errors.QuotasNotWritable()
+        if check_limit:
+            used = self.usage(project_id, list(values))
+            for name, limit in values.items():
+                if limit != UNLIMITED and limit < used[name]:
+                    raise errors.InvalidQuotaValue(name, limit, used[name])
         self.writer.set_project_limits(ctx, project_id, SERVICE, values)
         return self.limits(project_id)
 
