@@ -167,6 +167,7 @@ BAD_INPUT = [
     (_port(mac_address="{mac}"), 409),
     (_port(bogus=1), 400),
     (_port(security_groups=["nope"]), 404),
+    (_port(device_owner="network:router_interface"), 403),  # a router's port, for admins
     (("ports", {"port": {"network_id": "not-a-network"}}), 404),
     (("networks", {"network": {"name": 5, "admin_state_up": "maybe"}}), 400),
     (("networks", {"network": {"provider:network_type": "gre"}}), 403),
@@ -238,3 +239,16 @@ def test_notifications_name_the_resource(cloud: CloudProcess, demo: NetworkClien
     assert network["id"] in {n["payload"]["network"]["id"] for n in created}
     assert network["id"] in {n["payload"]["network"]["id"] for n in deleted}
     assert {n["publisher_id"].split(".")[0] for n in created} == {"network"}
+
+
+def test_ipv6_subnets_hand_out_addresses(demo: NetworkClient) -> None:
+    network = demo.create("networks", "network", name="v6")
+    subnet = demo.create(
+        "subnets", "subnet", network_id=network["id"], cidr="fd00:1::/64", ip_version=6
+    )
+    assert subnet["gateway_ip"] == "fd00:1::1"
+    assert subnet["allocation_pools"][0]["start"] == "fd00:1::2"
+    port = demo.create("ports", "port", network_id=network["id"])
+    assert port["fixed_ips"] == [{"subnet_id": subnet["id"], "ip_address": "fd00:1::2"}]
+    demo.delete("ports", port["id"])
+    demo.delete("networks", network["id"])

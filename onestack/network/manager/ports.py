@@ -104,6 +104,7 @@ class PortRecords(NetworkBase):
         """A port per `body` (Neutron's port attributes); `caller` None is the service itself
         (the compute facade, the routers), which names the project."""
         project_id = owner_for(caller, body) if caller is not None else str(project_id)
+        _refuse_service_owner(caller, body)
         self.quotas.claim(project_id, "port")
         groups = self._groups_asked(body, project_id)
         port_id = new_id()
@@ -242,6 +243,8 @@ class PortRecords(NetworkBase):
     def update(
         self, caller: Caller | None, port_id: str, changes: dict[str, Any]
     ) -> dict[str, Any]:
+        _refuse_service_owner(caller, changes)
+
         def write() -> dict[str, Any]:
             with self.writing(Race()) as session:
                 row = get_port(session, caller, port_id)
@@ -317,6 +320,13 @@ class PortRecords(NetworkBase):
             body = render(session, [row])[0]
             _forget(session, row)
         self.notify(caller, "delete", "port", body)
+
+
+def _refuse_service_owner(caller: Caller | None, body: dict[str, Any]) -> None:
+    """Only admins (and the service itself) make ports that routers and floating IPs own."""
+    owner = str(body.get("device_owner") or "")
+    if caller is not None and not caller.is_admin and owner.startswith("network:"):
+        raise errors.PolicyNotAuthorized(f"Only an administrator may set device_owner {owner}.")
 
 
 def _forget(session: Session, row: Port) -> None:
