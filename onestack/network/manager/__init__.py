@@ -18,7 +18,7 @@ from onestack.network.manager.bootstrap import Bootstrap, check_public_range
 from onestack.network.manager.compute import ComputeFacade, Requests
 from onestack.network.manager.floating_ips import FloatingIpRecords
 from onestack.network.manager.networks import NetworkRecords
-from onestack.network.manager.plugging import PLUG, Plugging
+from onestack.network.manager.plugging import PLUG, UNPLUG, Plugging
 from onestack.network.manager.ports import PortRecords
 from onestack.network.manager.quota import RESOURCES, LimitWriter, NetworkQuotas
 from onestack.network.manager.routers import RouterRecords
@@ -86,8 +86,8 @@ class NetworkManager:
         self.waker.wake = wake
 
     def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
-        """What the network agent runs: plugging ports through the dataplane."""
-        return {PLUG: self.plugging.run_work}
+        """What the network agent runs: plugging and unplugging ports through the dataplane."""
+        return {PLUG: self.plugging.run_work, UNPLUG: self.plugging.run_unplug}
 
     # -- the facade compute calls (docs/architecture.md "Network") ----------------------------
 

@@ -29,6 +29,7 @@ from onestack.network.manager.base import (
     stamp,
     tags_of,
 )
+from onestack.network.manager.plugging import UNPLUG
 from onestack.network.manager.quota import NetworkQuotas
 from onestack.network.manager.security_groups import SecurityGroupRecords, get_group
 from onestack.network.models import (
@@ -318,7 +319,12 @@ class PortRecords(NetworkBase):
             if row.device_owner in SERVICE_OWNERS and not by_service:
                 raise errors.ServicePortInUse(port_id, row.device_owner)
             body = render(session, [row])[0]
+            bound = bool(row.host_id)
             _forget(session, row)
+            if bound:  # the host's agent removes its device; recorded with the delete
+                self.deps.ownership.enqueue(session, UNPLUG, port_id)
+        if bound:
+            self.deps.waker.wake()
         self.notify(caller, "delete", "port", body)
 
 
