@@ -127,6 +127,10 @@ def test_floating_ips_need_an_external_network_and_a_gateway(
     assert_neutron_error(response, 404, "ExternalGatewayForFloatingIPNotFound")
     assert demo.list("floatingips") == before
     alt, _ = member_of_new_project(cloud, "fipalt")
+    router1 = _named(demo.list("routers"), "router1")
+    assert_neutron_error(alt.request("GET", f"routers/{router1['id']}"), 404, "RouterNotFound")
+    grab = alt.request("PUT", f"routers/{router1['id']}/add_router_interface", json={})
+    assert_neutron_error(grab, 404)
     fip = alt.create("floatingips", "floatingip", floating_network_id=public["id"])
     taken_by_alt = {"port": {"network_id": network["id"]}}
     assert_neutron_error(alt.request("POST", "ports", json=taken_by_alt), 404)
