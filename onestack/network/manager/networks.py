@@ -24,12 +24,13 @@ from onestack.network.manager.base import (
     tags_of,
 )
 from onestack.network.manager.quota import NetworkQuotas
-from onestack.network.models import IpAllocation, Network, Port, Subnet
+from onestack.network.models import FloatingIp, IpAllocation, Network, Port, Subnet
 
 NETWORK_TYPES = ("flat", "vxlan", "local")
 MTU = {"vxlan": 1450, "flat": 1500, "local": 1500}
-# Ports the network makes for itself; anything else on a network keeps it from being deleted.
-OWN_PORTS = ("network:dhcp",)
+# Ports deleted with their network (its DHCP ports, and its floating IPs with theirs, as
+# Neutron does); any other port keeps the network from being deleted.
+OWN_PORTS = ("network:dhcp", "network:floatingip")
 
 
 def render(session: Session, rows: list[Network]) -> list[dict[str, Any]]:
@@ -90,6 +91,7 @@ class NetworkRecords(NetworkBase):
                 return render(session, [row])[0]
 
         created = retrying(8, write)
+        self.quotas.recheck(project_id, "network", lambda: self._undo(network_id))
         self.notify(caller, "create", "network", created)
         return created
 
@@ -157,6 +159,12 @@ class NetworkRecords(NetworkBase):
             )
         return int(asked)
 
+    def _undo(self, network_id: str) -> None:
+        with self.writing() as session:
+            row = session.get(Network, network_id)
+            if row is not None:
+                session.delete(row)
+
     def update(self, caller: Caller, network_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         with self.writing() as session:
             row = self._owned(session, caller, network_id)
@@ -186,6 +194,11 @@ class NetworkRecords(NetworkBase):
             )
             if in_use:
                 raise errors.NetworkInUse(network_id)
+            floating = select(FloatingIp).where(FloatingIp.floating_network_id == network_id)
+            for fip in session.scalars(floating):
+                drop_tags(session, fip.floating_ip_id)
+                session.delete(fip)
+            session.flush()
             for port in session.scalars(select(Port).where(Port.network_id == network_id)):
                 session.delete(port)
             session.flush()

@@ -29,6 +29,7 @@ from onestack.network.manager.base import (
     stamp,
     tags_of,
 )
+from onestack.network.manager.plugging import UNPLUG
 from onestack.network.manager.quota import NetworkQuotas
 from onestack.network.manager.security_groups import SecurityGroupRecords, get_group
 from onestack.network.models import (
@@ -104,6 +105,7 @@ class PortRecords(NetworkBase):
         """A port per `body` (Neutron's port attributes); `caller` None is the service itself
         (the compute facade, the routers), which names the project."""
         project_id = owner_for(caller, body) if caller is not None else str(project_id)
+        _refuse_service_owner(caller, body)
         self.quotas.claim(project_id, "port")
         groups = self._groups_asked(body, project_id)
         port_id = new_id()
@@ -121,6 +123,9 @@ class PortRecords(NetworkBase):
                 return render(session, [row])[0]
 
         created = retrying(ATTEMPTS, write)
+        self.quotas.recheck(
+            project_id, "port", lambda: self.delete(None, port_id, by_service=True, quiet=True)
+        )
         self.notify(caller, "create", "port", created)
         return created
 
@@ -242,6 +247,8 @@ class PortRecords(NetworkBase):
     def update(
         self, caller: Caller | None, port_id: str, changes: dict[str, Any]
     ) -> dict[str, Any]:
+        _refuse_service_owner(caller, changes)
+
         def write() -> dict[str, Any]:
             with self.writing(Race()) as session:
                 row = get_port(session, caller, port_id)
@@ -309,14 +316,31 @@ class PortRecords(NetworkBase):
         ]
         self._allocate(session, row, network, new)  # type: ignore[arg-type]
 
-    def delete(self, caller: Caller | None, port_id: str, by_service: bool = False) -> None:
+    def delete(
+        self, caller: Caller | None, port_id: str, by_service: bool = False, quiet: bool = False
+    ) -> None:
+        """Delete the port; `by_service` also a router's or floating IP's, `quiet` without a
+        notification (undoing a create that was never announced)."""
         with self.writing() as session:
             row = get_port(session, caller, port_id)
             if row.device_owner in SERVICE_OWNERS and not by_service:
                 raise errors.ServicePortInUse(port_id, row.device_owner)
             body = render(session, [row])[0]
+            bound = bool(row.host_id)
             _forget(session, row)
-        self.notify(caller, "delete", "port", body)
+            if bound:  # the host's agent removes its device; recorded with the delete
+                self.deps.ownership.enqueue(session, UNPLUG, port_id)
+        if bound:
+            self.deps.waker.wake()
+        if not quiet:
+            self.notify(caller, "delete", "port", body)
+
+
+def _refuse_service_owner(caller: Caller | None, body: dict[str, Any]) -> None:
+    """Only admins (and the service itself) make ports that routers and floating IPs own."""
+    owner = str(body.get("device_owner") or "")
+    if caller is not None and not caller.is_admin and owner.startswith("network:"):
+        raise errors.PolicyNotAuthorized(f"Only an administrator may set device_owner {owner}.")
 
 
 def _forget(session: Session, row: Port) -> None:

@@ -16,7 +16,6 @@ from onestack.network.manager.base import (
     NetworkBase,
     drop_tags,
     get_network,
-    network_visible,
     new_id,
     now,
     owner_for,
@@ -38,7 +37,7 @@ def subnet_visible(session: Session, caller: Caller, subnet: Subnet) -> bool:
     if caller.owns(subnet.project_id):
         return True
     network = session.get(Network, subnet.network_id)
-    return network is not None and network_visible(caller, network)
+    return network is not None and network.shared
 
 
 def get_subnet(session: Session, caller: Caller | None, subnet_id: str) -> Subnet:
@@ -55,8 +54,11 @@ class SubnetRecords(NetworkBase):
 
     def list(self, caller: Caller) -> list[dict[str, Any]]:
         with self.db.reader() as session:
+            # Subnets of an external network stay hidden unless it is shared, as in Neutron.
             visible = {
-                n.network_id for n in session.scalars(select(Network)) if network_visible(caller, n)
+                n.network_id
+                for n in session.scalars(select(Network))
+                if caller.is_admin or n.shared or n.project_id == caller.project_id
             }
             rows = [
                 s
@@ -83,6 +85,7 @@ class SubnetRecords(NetworkBase):
             session.flush()
             stamp(network)
             created = render(session, [row])[0]
+        self.quotas.recheck(project_id, "subnet", lambda: self._undo(created["id"]))
         self.notify(caller, "create", "subnet", created)
         return created
 
@@ -120,6 +123,12 @@ class SubnetRecords(NetworkBase):
             updated_at=moment,
             revision_number=1,
         )
+
+    def _undo(self, subnet_id: str) -> None:
+        with self.writing() as session:
+            row = session.get(Subnet, subnet_id)
+            if row is not None:
+                session.delete(row)
 
     def _gateway(self, cidr: ipam.IpNetwork, asked: Any) -> str | None:
         if asked is UNSET:
