@@ -81,6 +81,14 @@ def _parser() -> argparse.ArgumentParser:
         "image", parents=[bus], help="runs image imports, and resumes those a dead agent left"
     )
     image_agent.set_defaults(handler=cmd_agent)
+    network_agent = agent_kinds.add_parser(
+        "network", parents=[bus], help="plugs ports through the host's dataplane driver"
+    )
+    network_agent.set_defaults(handler=cmd_network_agent)
+    compute_agent = agent_kinds.add_parser(
+        "compute", parents=[bus], help="builds, powers and deletes this host's servers"
+    )
+    compute_agent.set_defaults(handler=cmd_compute_agent)
 
     status = commands.add_parser("status", parents=[common], help="what runs where, and answers")
     status.set_defaults(handler=cmd_status)
@@ -98,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump.add_argument(
         "--service",
-        choices=["identity", "image", "placement"],
+        choices=["identity", "image", "placement", "network", "compute"],
         default="identity",
         help="whose policy",
     )
@@ -187,6 +195,30 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     migrate.upgrade(settings.sqlalchemy_url)
     print(f"onestack: image agent running (pid {os.getpid()})", flush=True)
     cloud.serve_agent(settings)
+    return 0
+
+
+def cmd_compute_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """Run this host's compute agent in this process until SIGTERM or SIGINT."""
+    from onestack import cloud
+    from onestack.common import migrate
+
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.sqlalchemy_url)
+    print(f"onestack: compute agent running (pid {os.getpid()})", flush=True)
+    cloud.serve_compute_agent(settings)
+    return 0
+
+
+def cmd_network_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the network agent in this process until SIGTERM or SIGINT."""
+    from onestack import cloud
+    from onestack.common import migrate
+
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.sqlalchemy_url)
+    print(f"onestack: network agent running (pid {os.getpid()})", flush=True)
+    cloud.serve_network_agent(settings)
     return 0
 
 

@@ -44,7 +44,12 @@ from onestack.identity.passwords import hash_password
 ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
 INTERFACES = ("public", "internal", "admin")
 # The other services' catalog entries: type, name and DevStack path on the one port.
-CATALOG_SERVICES = (("image", "glance", "/image"), ("placement", "placement", "/placement"))
+CATALOG_SERVICES = (
+    ("image", "glance", "/image"),
+    ("placement", "placement", "/placement"),
+    ("network", "neutron", "/networking"),
+    ("compute", "nova", "/compute/v2.1"),
+)
 CREDENTIALS_FILE = "credentials.yaml"
 
 
