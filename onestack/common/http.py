@@ -3,8 +3,9 @@
 Each service hands `service_app` its routes, a function that turns a `OneStackError` into
 that API's own error body, and its `TokenReader`; every error (domain, routing, malformed body,
 or a bug) is rendered by that one function, every path and query string passes
-`common.text`'s rule first (`TextGuard`), and every route not marked `@public` is
-authenticated by that one reader (`common/auth.py`) before its endpoint runs.
+`common.text`'s rule first (in `ServiceApp`, before Starlette's own layers), and every
+route not marked `@public` is authenticated by that one reader (`common/auth.py`) before its
+endpoint runs.
 `RequestIdMiddleware` stamps every response with x-openstack-request-id and writes one
 structured log line per request.
 """
@@ -69,14 +70,20 @@ def json_headers(
 
 
 class ServiceApp(Starlette):
-    """Starlette, with the token reader's fast path tried before its middleware and routing."""
+    """Starlette, with the token reader's fast path tried before its middleware and routing,
+    and the text rule's URL half applied to everything else (no middleware layer of its own:
+    every layer costs each request an extra call)."""
 
-    def __init__(self, reader: TokenReader, **kwargs: Any) -> None:
+    def __init__(self, reader: TokenReader, render_error: ErrorRenderer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.reader = reader
+        self.render_error = render_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.reader.fast_path is not None and scope["type"] == "http":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if self.reader.fast_path is not None:
             answer = self.reader.early_answer(scope)
             if answer is not None:
                 # Sent here, not in a helper: this is the hottest path of the cloud.
@@ -86,14 +93,29 @@ class ServiceApp(Starlette):
                 await send(start)
                 await send({"type": "http.response.body", "body": answer.body})
                 return
+        problem = url_problem(scope["path"], scope.get("query_string", b""))
+        if problem is not None:
+            await self._refuse(ForbiddenText(problem), scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    async def _refuse(
+        self, error: OneStackError, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        response = JSONResponse(self.render_error(error), status_code=error.status)
+        await response(scope, receive, send)
 
 
 def service_app(
-    routes: Sequence[BaseRoute], render_error: ErrorRenderer, reader: TokenReader
+    routes: Sequence[BaseRoute],
+    render_error: ErrorRenderer,
+    reader: TokenReader,
+    redirect_slashes: bool = True,
 ) -> ServiceApp:
     """A service's ASGI app whose every error is rendered by `render_error` and whose every
-    route not marked `@public` is authenticated by `reader` first."""
+    route not marked `@public` is authenticated by `reader` first. With `redirect_slashes`
+    off, a path that matches only with or without its trailing slash is a 404 (Glance's
+    routing), not a redirect."""
 
     def respond(request: Request, error: OneStackError) -> Response:
         headers = getattr(error, "headers", None)
@@ -118,6 +140,7 @@ def service_app(
 
     app = ServiceApp(
         reader,
+        render_error,
         exception_handlers={
             OneStackError: on_domain_error,
             HTTPException: on_http_error,
@@ -125,29 +148,9 @@ def service_app(
             Exception: on_bug,
         },
     )
-    app.router = IndexedRouter(routes=[_guarded(route, reader) for route in routes])
-    app.add_middleware(TextGuard, render_error=render_error)
+    guarded = [_guarded(route, reader) for route in routes]
+    app.router = IndexedRouter(guarded, redirect_slashes=redirect_slashes)
     return app
-
-
-class TextGuard:
-    """Answers 400 (in the service's error body) to a path or query string that carries NUL or
-    another control character, before any route, token check or database sees it."""
-
-    def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
-        self.app = app
-        self.render_error = render_error
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = None
-        if scope["type"] == "http":
-            problem = url_problem(scope["path"], scope.get("query_string", b""))
-        if problem is None:
-            await self.app(scope, receive, send)
-            return
-        error = ForbiddenText(problem)
-        response = JSONResponse(self.render_error(error), status_code=error.status)
-        await response(scope, receive, send)
 
 
 def _guarded(route: BaseRoute, reader: TokenReader) -> Route:
@@ -172,8 +175,8 @@ class IndexedRouter(Router):
 
     MEMO_SIZE = 4096  # ids make paths unbounded: a full memo starts over
 
-    def __init__(self, routes: Sequence[BaseRoute]) -> None:
-        super().__init__(routes=list(routes))
+    def __init__(self, routes: Sequence[BaseRoute], redirect_slashes: bool = True) -> None:
+        super().__init__(routes=list(routes), redirect_slashes=redirect_slashes)
         self._plain = all(isinstance(route, Route) for route in self.routes)
         self._memo: dict[tuple[str, str], BaseRoute | None] = {}
 

@@ -245,17 +245,21 @@ class CloudFactory:
         settings: dict[str, Any] | None = None,
         bus_url: str | None = None,
         name: str = "cloud",
+        state_dir: Path | None = None,
+        command: tuple[str, ...] = ("up",),
     ) -> CloudProcess:
         """A started `onestack up`: on SQLite in its own state dir unless `database_url` says
-        otherwise, with `settings` (dotted names, as in onestack.toml) on top of the defaults."""
+        otherwise, with `settings` (dotted names, as in onestack.toml) on top of the defaults.
+        `state_dir` shares (or prepares) a state dir; `command` runs e.g. `serve api` instead."""
         if os.environ.get(RUNNING_CLOUD_VARIABLE):
             pytest.skip(f"starts a cloud of its own; {RUNNING_CLOUD_VARIABLE} names a running one")
         env = settings_env({**(settings or {}), **({"workers": workers} if workers > 1 else {})})
         process = CloudProcess(
-            state_dir=self.tmp_path_factory.mktemp(name) / "state",
+            state_dir=state_dir or self.tmp_path_factory.mktemp(name) / "state",
             database_url=database_url,
             env=env,
             bus_url=bus_url,
+            command=command,
         )
         self.started.append(process)
         process.start()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.image_api import ImageClient
 from tests.functional.test_http_wire import Connection
 
@@ -27,29 +27,16 @@ SOCKET_TIMEOUT_S = 15.0
 TOKENS = "/identity/v3/auth/tokens"
 
 
-def guarded_cloud(tmp_path_factory: pytest.TempPathFactory, workers: int) -> CloudProcess:
-    state_dir = tmp_path_factory.mktemp("guard") / "state"
-    return CloudProcess(
-        state_dir=state_dir,
-        env={
-            "ONESTACK_WORKERS": str(workers),
-            "ONESTACK_SERVER__HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
-            "ONESTACK_SERVER__BODY_IDLE_TIMEOUT_S": str(BODY_IDLE_TIMEOUT_S),
-            "ONESTACK_SERVER__MAX_CONNECTIONS": str(MAX_CONNECTIONS),
-        },
-    )
+GUARD_SETTINGS = {
+    "server.header_timeout_s": str(HEADER_TIMEOUT_S),
+    "server.body_idle_timeout_s": str(BODY_IDLE_TIMEOUT_S),
+    "server.max_connections": str(MAX_CONNECTIONS),
+}
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-worker", "pre-fork"])
-def cloud(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CloudProcess]:
-    process = guarded_cloud(tmp_path_factory, request.param)
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+def cloud(request: pytest.FixtureRequest, make_cloud: CloudFactory) -> CloudProcess:
+    return make_cloud(workers=request.param, settings=GUARD_SETTINGS, name="guard")
 
 
 @pytest.fixture
@@ -150,15 +137,10 @@ def test_a_slow_upload_that_keeps_moving_is_not_cut(
 
 
 @pytest.fixture(scope="module")
-def lone_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+def lone_cloud(make_cloud: CloudFactory) -> CloudProcess:
     """One worker: the connection limit is per process, and the kernel spreads connections
     over several workers as it likes."""
-    process = guarded_cloud(tmp_path_factory, 1)
-    process.start()
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+    return make_cloud(settings=GUARD_SETTINGS, name="guard")
 
 
 def test_connections_beyond_the_limit_are_answered_503_until_one_closes(

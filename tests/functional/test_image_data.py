@@ -159,6 +159,15 @@ def test_deactivated_image_is_downloadable_by_admins_only(
     assert demo.request("GET", f"images/{image['id']}/file").content == b"payload"
 
 
+def test_the_owners_member_deactivates_and_reactivates_its_image(demo: ImageClient) -> None:
+    image = _raw(demo, name="own-deactivated")
+    demo.upload(image["id"], b"mine")
+    assert demo.request("POST", f"images/{image['id']}/actions/deactivate").status_code == 204
+    assert demo.show(image["id"])["status"] == "deactivated"
+    assert demo.request("POST", f"images/{image['id']}/actions/reactivate").status_code == 204
+    assert demo.show(image["id"])["status"] == "active"
+
+
 def test_only_active_images_deactivate(admin: ImageClient) -> None:
     image = _raw(admin, name="queued-deactivate")
     assert_image_error(admin.request("POST", f"images/{image['id']}/actions/deactivate"), 400)

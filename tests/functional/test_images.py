@@ -482,3 +482,40 @@ def test_values_no_database_can_hold_are_400s(
     before = len(admin.list(limit=1000).json()["images"])
     assert_image_error(admin.request(method, path, **kwargs), 400)
     assert len(admin.list(limit=1000).json()["images"]) == before
+
+
+# -- Glance's older patch media type and exact routing ---------------------------------------
+
+OLD_PATCH_TYPE = "application/openstack-images-v2.0-json-patch"
+
+
+def test_the_v2_0_patch_media_type_names_the_operation_as_its_key(demo: ImageClient) -> None:
+    image = demo.create(name="old-patch")
+    ops = [
+        {"replace": "/name", "value": "renamed"},
+        {"add": "/color", "value": "blue"},
+        {"add": "/shape", "value": "round"},
+    ]
+    response = demo.patch(image["id"], ops, content_type=OLD_PATCH_TYPE)
+    assert response.status_code == 200, response.text
+    assert (response.json()["name"], response.json()["color"]) == ("renamed", "blue")
+    response = demo.patch(image["id"], [{"remove": "/shape"}], content_type=OLD_PATCH_TYPE)
+    assert "shape" not in response.json()
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [{"replace": "/name", "add": "/name", "value": "x"}, {"op": "replace", "path": "/name"}],
+    ids=["two-operations", "the-v2.1-form"],
+)
+def test_a_v2_0_patch_naming_no_single_operation_is_a_400(
+    demo: ImageClient, operation: dict[str, Any]
+) -> None:
+    image = demo.create(name="old-patch-bad")
+    assert_image_error(demo.patch(image["id"], [operation], content_type=OLD_PATCH_TYPE), 400)
+    assert demo.show(image["id"])["name"] == "old-patch-bad"
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_an_empty_image_id_is_a_404(demo: ImageClient, method: str) -> None:
+    assert_image_error(demo.request(method, "images/"), 404)

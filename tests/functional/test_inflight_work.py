@@ -24,7 +24,7 @@ import kombu
 import pytest
 
 from onestack.workers import MIN_WORKER_LIFE_S
-from tests.functional.cloud import CloudProcess, children_of
+from tests.functional.cloud import CloudFactory, CloudProcess, children_of
 from tests.functional.image_api import ImageClient, wait_for
 from tests.functional.test_amqp_bus import AMQP_URL
 
@@ -32,20 +32,9 @@ HELD_BYTES = 1 << 20
 IMPORT_BYTES = 96 << 20
 
 
-def start_cloud(state_dir: Path, workers: int = 1, **options: object) -> CloudProcess:
-    env = {"ONESTACK_WORKERS": str(workers)}
-    process = CloudProcess(state_dir=state_dir, env=env, **options)  # type: ignore[arg-type]
-    process.start()
-    return process
-
-
 @pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[CloudProcess]:
-    process = start_cloud(tmp_path / "state", workers=2)
-    yield process
-    if process.process is not None:
-        process.stop()
-    assert process.server_errors() == []
+def cloud(make_cloud: CloudFactory) -> CloudProcess:
+    return make_cloud(workers=2)
 
 
 def agents(cloud: CloudProcess) -> dict[int, str]:
@@ -155,14 +144,16 @@ def import_data() -> bytes:
     return bytes(range(256)) * (IMPORT_BYTES // 256)
 
 
-def test_a_second_api_process_starting_leaves_an_upload_in_flight_alone(tmp_path: Path) -> None:
-    first = start_cloud(tmp_path / "state")
+def test_a_second_api_process_starting_leaves_an_upload_in_flight_alone(
+    make_cloud: CloudFactory,
+) -> None:
+    first = make_cloud()
     client = ImageClient(first)
     image_id = raw_image(client)
     upload = HeldUpload(client, image_id)
     wait_for(lambda: bool(partial_files(first.state_dir)), "the upload's partial file")
 
-    second = start_cloud(tmp_path / "state", command=("serve", "api"))  # runs recovery
+    second = make_cloud(state_dir=first.state_dir, command=("serve", "api"))  # runs recovery
     try:
         assert partial_files(first.state_dir), "the second process removed a live upload"
         assert client.show(image_id)["status"] == "saving"
@@ -243,19 +234,19 @@ def test_an_import_finishes_after_kill_of_the_agent_running_it(cloud: CloudProce
     wait_for(lambda: bool(agents(cloud)) and agent not in agents(cloud), "a new agent listed")
 
 
-def test_over_amqp_the_api_wakes_the_agent_process_with_a_cast(tmp_path: Path) -> None:
+def test_over_amqp_the_api_wakes_the_agent_process_with_a_cast(
+    make_cloud: CloudFactory,
+) -> None:
     try:
         with kombu.Connection(AMQP_URL, connect_timeout=3) as broker:
             broker.ensure_connection(max_retries=1)
     except Exception as exc:
         pytest.skip(f"no RabbitMQ answers at {AMQP_URL}: {exc}")
-    env = {
-        "ONESTACK_WORKERS": "2",
-        "ONESTACK_AGENT__POLL_S": "600",  # only the cast can start the import in time
-        "ONESTACK_BUS__RPC_EXCHANGE": f"onestack-test-{uuid.uuid4().hex[:8]}",
+    settings = {
+        "agent.poll_s": "600",  # only the cast can start the import in time
+        "bus.rpc_exchange": f"onestack-test-{uuid.uuid4().hex[:8]}",
     }
-    cloud = CloudProcess(state_dir=tmp_path / "state", env=env, bus_url=AMQP_URL)
-    cloud.start()
+    cloud = make_cloud(workers=2, settings=settings, bus_url=AMQP_URL)
     try:
         client = ImageClient(cloud)
         wait_for(lambda: bool(agents(cloud)), "the agent listed")

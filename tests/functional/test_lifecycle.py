@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import admin_token, issue, project_scope, validate
 
 
@@ -73,13 +73,14 @@ def _children(pid: int) -> dict[int, str]:
     return found
 
 
-def test_the_ended_guest_image_build_leaves_no_zombie(tmp_path: Path) -> None:
+def test_the_ended_guest_image_build_leaves_no_zombie(
+    tmp_path: Path, make_cloud: CloudFactory
+) -> None:
     state_dir = tmp_path / "state"
     state_dir.mkdir()
     # The build fails at once (its output directory is a file), so its process ends early.
     (state_dir / "guest-images").write_text("not a directory")
-    cloud = CloudProcess(state_dir=state_dir, env={"ONESTACK_IMAGE__GUEST_IMAGES": "true"})
-    cloud.start()
+    cloud = make_cloud(state_dir=state_dir, settings={"image.guest_images": "true"})
     assert cloud.process is not None
     up = cloud.process.pid
     try:

@@ -6,11 +6,9 @@ made through the other process (revocation, a disabled user, a removed grant).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.functional.cloud import CloudProcess
+from tests.functional.cloud import CloudFactory, CloudProcess
 from tests.functional.identity_api import (
     IdentityClient,
     admin_token,
@@ -22,12 +20,9 @@ from tests.functional.identity_api import (
 
 
 @pytest.fixture(scope="module")
-def twin(cloud: CloudProcess) -> Iterator[CloudProcess]:
+def twin(cloud: CloudProcess, make_cloud: CloudFactory) -> CloudProcess:
     """A second process on the first one's state dir and database."""
-    other = CloudProcess(state_dir=cloud.state_dir, database_url=cloud.database_url)
-    other.start()
-    yield other
-    other.stop()
+    return make_cloud(state_dir=cloud.state_dir, database_url=cloud.database_url)
 
 
 def validates(cloud: CloudProcess, subject: str) -> int:

@@ -18,6 +18,7 @@ from onestack.compute.drivers.base import (
     Vif,
 )
 from onestack.compute.drivers.fake import FakeDriver
+from onestack.compute.drivers.qemu import QemuDriver
 
 __all__ = [
     "DRIVERS",
@@ -34,7 +35,7 @@ __all__ = [
     "make_driver",
 ]
 
-DRIVERS: dict[str, type[ComputeDriver]] = {"fake": FakeDriver}
+DRIVERS: dict[str, type[ComputeDriver]] = {"fake": FakeDriver, "qemu": QemuDriver}
 
 
 def driver(name: str) -> type[ComputeDriver]:

@@ -38,7 +38,8 @@ def routes() -> list[BaseRoute]:
 
 def build_app(manager: ImageManager, policy: Policy, reader: TokenReader) -> Starlette:
     """Glance's routes; `reader` authenticates all but version discovery (`@public`)."""
-    app = service_app(routes(), render_error, reader)
+    # Glance routes exactly: `GET /v2/images/` (an empty id) is a 404, not the image list.
+    app = service_app(routes(), render_error, reader, redirect_slashes=False)
     app.state.manager = manager
     app.state.policy = policy
     return app

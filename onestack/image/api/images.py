@@ -59,9 +59,10 @@ async def show(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     who, record = enforce_on_image(request, "modify_image")
-    if media_type(request) != patch.MEDIA_TYPE:
-        raise errors.UnsupportedMediaType(media_type(request), patch.MEDIA_TYPE)
-    changes = patch.parse(await request.body())
+    given = media_type(request)
+    if given not in patch.MEDIA_TYPES:
+        raise errors.UnsupportedMediaType(given, patch.MEDIA_TYPE)
+    changes = patch.parse(await request.body(), given)
     return _image_response(manager(request).images.update(who, record.image_id, changes))
 
 

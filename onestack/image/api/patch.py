@@ -1,7 +1,10 @@
-"""JSON patch documents (application/openstack-images-v2.1-json-patch) parsed into changes.
+"""JSON patch documents parsed into changes, in both of Glance's media types.
 
-Only add, replace and remove on a top-level attribute are meaningful for an image; anything
-else in the document (another op, a missing value, a nested path) refuses the whole request.
+`application/openstack-images-v2.1-json-patch` is RFC 6902 (`{"op": "replace", "path":
+"/name", "value": ...}`); the older `...-v2.0-json-patch` names the operation as the key
+(`{"replace": "/name", "value": ...}`). Only add, replace and remove on a top-level attribute
+are meaningful for an image; anything else in the document (another op, a missing value, a
+nested path) refuses the whole request.
 """
 
 from __future__ import annotations
@@ -14,14 +17,32 @@ from onestack.image.errors import InvalidParameter
 from onestack.image.manager import Change
 
 MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
+OLD_MEDIA_TYPE = "application/openstack-images-v2.0-json-patch"
+MEDIA_TYPES = (MEDIA_TYPE, OLD_MEDIA_TYPE)
 OPERATIONS = ("add", "replace", "remove")
 
 
-def parse(raw: bytes) -> list[Change]:
+def parse(raw: bytes, media_type: str = MEDIA_TYPE) -> list[Change]:
     document = loads(raw, InvalidParameter)
     if not isinstance(document, list):
         raise InvalidParameter("A JSON patch document must be a list of operations.")
+    if media_type == OLD_MEDIA_TYPE:
+        document = [_from_old_style(index, op) for index, op in enumerate(document)]
     return [_change(index, op) for index, op in enumerate(document)]
+
+
+def _from_old_style(index: int, operation: Any) -> Any:
+    """{"replace": "/name", "value": v} as {"op": "replace", "path": "/name", "value": v}."""
+    if not isinstance(operation, dict):
+        return operation
+    named = [op for op in OPERATIONS if op in operation]
+    if len(named) != 1:
+        raise InvalidParameter(
+            f"Operation {index} must name exactly one of {', '.join(OPERATIONS)} as its key."
+        )
+    (op,) = named
+    rest = {key: value for key, value in operation.items() if key != op}
+    return {**rest, "op": op, "path": operation[op]}
 
 
 def _change(index: int, operation: Any) -> Change:

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestack.common.bus import Notifier
 from onestack.common.context import RequestContext
 from onestack.common.manager import Deps, Manager
 from onestack.common.ownership import Ownership
@@ -43,7 +42,10 @@ class ImageBase(Manager[ImageDeps]):
 
     def notify(self, caller: Caller | None, event: str, image: Image, **extra: Any) -> None:
         """image.<event> after the commit, with the initiator (and `extra` payload fields)."""
-        notify(self.notifier, caller, event, image, **extra)
+        body = payload(image)
+        body.update(extra)
+        body["initiator"] = caller.ctx.initiator() if caller else None
+        self.notifier.info(f"image.{event}", body)
 
 
 @dataclass(frozen=True)
@@ -105,13 +107,3 @@ def payload(image: Image) -> dict[str, Any]:
         "created_at": image.created_at.isoformat(),
         "updated_at": image.updated_at.isoformat(),
     }
-
-
-def notify(
-    notifier: Notifier, caller: Caller | None, event: str, image: Image, **extra: Any
-) -> None:
-    """image.<event> after the commit, with the initiator (and `extra` payload fields)."""
-    body = payload(image)
-    body.update(extra)
-    body["initiator"] = caller.ctx.initiator() if caller else None
-    notifier.info(f"image.{event}", body)

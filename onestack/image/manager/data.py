@@ -22,7 +22,7 @@ from onestack.common.ownership import Work, WorkInProgress, work_id
 from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, StoreWriter
-from onestack.image.manager.base import Caller, ImageBase, get_visible, notify, now
+from onestack.image.manager.base import Caller, ImageBase, get_visible, now
 from onestack.image.manager.pipeline import HashingWriter
 from onestack.image.manager.quota import MIB
 from onestack.image.models import Image, ImageLocation
@@ -60,7 +60,7 @@ class DataManager(ImageBase):
         if store is None:
             raise errors.UnknownStore(store_id)
         image = self._start_saving(caller, image_id, expected_bytes)
-        notify(self.notifier, caller, "prepare", image, backend=store_id)
+        self.notify(caller, "prepare", image, backend=store_id)
         writer = store.writer(image_id, self.ownership.owner_id)
         try:
             if expected_bytes is None:
@@ -115,7 +115,7 @@ class DataManager(ImageBase):
     def put_back(self, work: Work) -> None:
         """An upload whose process died: the image goes back to queued (its partial data goes
         with its owner, `discard_partial`)."""
-        with self.db.transaction() as session:
+        with self.writing() as session:
             session.execute(
                 update(Image)
                 .where(Image.image_id == work.resource_id, Image.status == "saving")
@@ -133,7 +133,7 @@ class DataManager(ImageBase):
         self, caller: Caller, image_id: str, expected_bytes: int | None = None
     ) -> Image:
         """queued -> saving; returns the image."""
-        with self.db.transaction() as session:
+        with self.writing() as session:
             image = get_visible(session, caller, image_id)
             if image.disk_format is None or image.container_format is None:
                 raise errors.InvalidParameter(
@@ -189,7 +189,7 @@ class DataManager(ImageBase):
         return size, md5, secure
 
     def _set_queued(self, image_id: str) -> None:
-        with self.db.transaction() as session:
+        with self.writing() as session:
             session.execute(
                 update(Image)
                 .where(Image.image_id == image_id, Image.status == "saving")
@@ -207,7 +207,7 @@ class DataManager(ImageBase):
         md5: str,
         secure: str,
     ) -> Image:
-        with self.db.transaction() as session:
+        with self.writing() as session:
             self.ownership.release(work_id(UPLOAD, image_id), session)
             image = session.get(Image, image_id)
             if image is None or image.status != "saving":
@@ -226,8 +226,8 @@ class DataManager(ImageBase):
         if gone:  # deleted while it was uploading: its data must not outlive it
             self.stores[store_id].delete(location)
             raise errors.ImageNotFound(image_id)
-        notify(self.notifier, caller, "upload", image)
-        notify(self.notifier, caller, "activate", image)
+        self.notify(caller, "upload", image)
+        self.notify(caller, "activate", image)
         return image
 
 

@@ -41,7 +41,7 @@ from onestack.common.context import RequestContext
 from onestack.common.ownership import Work, WorkRow, work_id
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound
-from onestack.image.manager.base import Caller, ImageBase, ImageDeps, get_visible, notify, now
+from onestack.image.manager.base import Caller, ImageBase, ImageDeps, get_visible, now
 from onestack.image.manager.data import DataManager
 from onestack.image.manager.tee import ImportFailed, TeeWriter, aiter_chunks
 from onestack.image.models import Image, ImageLocation, ImageProperty, ImageTask
@@ -89,7 +89,7 @@ class ImportManager(ImageBase):
         None when a copy-image to all stores finds nothing to copy."""
         if wanted.method not in self.settings.import_methods:
             raise errors.ImportMethodNotEnabled(wanted.method, self.settings.import_methods)
-        with self.db.transaction() as session:
+        with self.writing() as session:
             image = get_visible(session, caller, image_id)
             _check_status(image, wanted.method)
             self._check_lock(session, image)
@@ -215,7 +215,7 @@ class ImportManager(ImageBase):
         self._step(job, "copying")
         for store_id in job.targets:
             lists = _import_lists(job.image)
-            notify(self.notifier, job.caller, "prepare", job.image, backend=store_id, **lists)
+            self.notify(job.caller, "prepare", job.image, backend=store_id, **lists)
         tee = TeeWriter({}, job.must_succeed)
         try:
             owner_id = self.ownership.owner_id
@@ -263,7 +263,7 @@ class ImportManager(ImageBase):
 
     def _begin(self, task_id: str, caller: Caller | None, resuming: bool = False) -> _Job | None:
         startable = RUNNING if resuming else ("pending",)
-        with self.db.transaction() as session:
+        with self.writing() as session:
             task = session.get(ImageTask, task_id)
             if task is None or task.status not in startable:
                 return None
@@ -309,7 +309,7 @@ class ImportManager(ImageBase):
         secure: str,
     ) -> None:
         staged = None
-        with self.db.transaction() as session:
+        with self.writing() as session:
             image = session.get(Image, job.image_id)
             alive = image is not None and _property(image, LOCK) == job.task_id
             if alive and job.method == "glance-direct" and image.status != "importing":
@@ -348,9 +348,9 @@ class ImportManager(ImageBase):
             self.stores.staging.delete(staged)
         for store_id in committed:
             lists = _import_lists(image)
-            notify(self.notifier, job.caller, "upload", image, backend=store_id, **lists)
+            self.notify(job.caller, "upload", image, backend=store_id, **lists)
         if job.method == "glance-direct":
-            notify(self.notifier, job.caller, "activate", image)
+            self.notify(job.caller, "activate", image)
 
     def _finish_failed(
         self, task_id: str, message: str, targets: Sequence[str], written: dict[str, str]
@@ -358,7 +358,7 @@ class ImportManager(ImageBase):
         """Fail the task: remove what was written, give the image back its previous state."""
         self._remove(written)
         staged = None
-        with self.db.transaction() as session:
+        with self.writing() as session:
             task = session.get(ImageTask, task_id)
             if task is None or task.status not in RUNNING:
                 return
@@ -394,7 +394,7 @@ class ImportManager(ImageBase):
         refers to goes away. Work of dead owners was put back before (`ImageManager.recover`);
         queued imports wait for an agent."""
         message = "The import was interrupted by a restart of the image service."
-        with self.db.transaction() as session:
+        with self.writing() as session:
             queued = select(WorkRow.resource_id).where(WorkRow.kind == IMPORT)
             resumable = set(session.scalars(queued))
             running = select(ImageTask).where(ImageTask.status.in_(RUNNING))

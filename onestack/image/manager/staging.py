@@ -65,7 +65,7 @@ class StagingManager(ImageBase):
     def _start_staging(
         self, caller: Caller, image_id: str, expected_bytes: int | None
     ) -> str | None:
-        with self.db.transaction() as session:
+        with self.writing() as session:
             image = get_visible(session, caller, image_id)
             self.quotas.claim_stage(image.owner, expected_bytes)
             moved = session.execute(
@@ -82,7 +82,7 @@ class StagingManager(ImageBase):
             return image.owner
 
     def _staged(self, image_id: str, location: str, size: int) -> None:
-        with self.db.transaction() as session:
+        with self.writing() as session:
             self.ownership.release(work_id(STAGE, image_id), session)
             image = session.get(Image, image_id)
             if image is not None and image.status == "uploading":
@@ -96,7 +96,7 @@ class StagingManager(ImageBase):
 
     def _unstage(self, image_id: str, location: str | None) -> None:
         """Back to queued without staged data (after a failed or refused stage)."""
-        with self.db.transaction() as session:
+        with self.writing() as session:
             self.ownership.release(work_id(STAGE, image_id), session)
             session.execute(
                 update(Image)
@@ -108,7 +108,7 @@ class StagingManager(ImageBase):
 
     def put_back(self, work: Work) -> None:
         """A stage whose process died before the data was staged: back to queued."""
-        with self.db.transaction() as session:
+        with self.writing() as session:
             session.execute(
                 update(Image)
                 .where(
