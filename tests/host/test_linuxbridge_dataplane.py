@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -237,6 +238,17 @@ def remove_guests() -> None:
         subprocess.run(["ip", "netns", "delete", guest.netns], capture_output=True)
 
 
+def host_clean_cli(lab: LinuxBridgeDataplane) -> str:
+    """`onestack host-clean`, as an operator runs it, on the lab's state."""
+    env = {**os.environ, "ONESTACK_NETWORK__DATAPLANE_DIR": str(lab.state_dir)}
+    state = lab.state_dir.parent / "cloud-state"  # no cloud runs from it
+    done = subprocess.run([str(Path(sys.executable).parent / "onestack"), "host-clean",
+                           "--state-dir", str(state)], capture_output=True, text=True, env=env,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def address_of(guest: Guest) -> str:
     out = guest.sh("ip", "-j", "-4", "addr", "show", "dev", "eth0").stdout
     return json.loads(out)[0]["addr_info"][0]["local"]
@@ -317,6 +329,22 @@ def test_dhcp_hosts_change_without_restart(lab: LinuxBridgeDataplane) -> None:
     assert pid_file.read_text() == pid
 
 
+NET_V = "f0f0f0f0-0000-4000-8000-00000000000f"
+
+
+def test_vxlan_network_gets_a_device_without_learning_or_peers(lab: LinuxBridgeDataplane) -> None:
+    lab.ensure_segment(Segment(NET_V, "vxlan", None, 4242, 1450))
+    lab.ensure_segment(Segment(NET_V, "vxlan", None, 4242, 1450))  # again: no change, no error
+
+    shown = subprocess.run(["ip", "-n", names.DATAPLANE_NETNS, "-d", "-j", "link", "show",
+                            "vxlan-4242"], capture_output=True, text=True, check=True)  # fmt: skip
+    (link,) = json.loads(shown.stdout)
+    assert link["master"] == names.bridge(NET_V)
+    assert link["linkinfo"]["info_data"]["id"] == 4242
+    assert link["linkinfo"]["info_data"].get("learning") is False
+    assert "remote" not in link["linkinfo"]["info_data"]
+
+
 def test_everything_removed_leaves_nothing(lab: LinuxBridgeDataplane) -> None:
     inventory = lab.host_inventory()
     assert len(inventory["namespaces"]) == 5  # dataplane, three DHCP, one router
@@ -327,7 +355,7 @@ def test_everything_removed_leaves_nothing(lab: LinuxBridgeDataplane) -> None:
     lab.remove_router(ROUTER)
     for guest in GUESTS:
         lab.unplug(guest.port_id)
-    for network_id in SEG:
+    for network_id in [*SEG, NET_V]:
         lab.remove_segment(network_id)
     left = lab.host_inventory()
     assert left["namespaces"] == [names.DATAPLANE_NETNS]
@@ -335,8 +363,10 @@ def test_everything_removed_leaves_nothing(lab: LinuxBridgeDataplane) -> None:
     assert [c for c in left["chains"] if not c.endswith(names.SG_DISPATCH)] == []
     assert left["processes"] == []
 
-    lab.host_clean()
+    cleaned = host_clean_cli(lab)
     remove_guests()
+
+    assert "removed 1 namespaces\n  onestack-dataplane\n" in cleaned
 
     assert lab.host_inventory() == {"namespaces": [], "links": [], "chains": [],
                                     "processes": [], "files": []}  # fmt: skip
