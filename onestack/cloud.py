@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from onestack.common.ownership import Heartbeat, Ownership
 from onestack.common.policy import Policy
 from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
+from onestack.identity.accounts import ACCOUNTS, DEFAULT_DOMAIN_ID
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.api import routes as identity_routes
@@ -51,6 +52,7 @@ from onestack.identity.bootstrap import (
 )
 from onestack.identity.keys import CREDENTIAL_KEYS, TOKEN_KEYS, KeyRing, load_keys
 from onestack.identity.manager import IdentityManager
+from onestack.identity.manager.projects import ProjectFilters
 from onestack.identity.manager.tokens import TokenManager
 from onestack.identity.policy import load_policy
 from onestack.identity.tokens import TokenFormat
@@ -63,8 +65,10 @@ from onestack.image.policy import load_policy as load_image_policy
 from onestack.network.api import MOUNT_PATH as NETWORK_PATH
 from onestack.network.api import build_app as network_app
 from onestack.network.api import routes as network_routes
+from onestack.network.errors import NoRegisteredLimit as NetworkNoRegisteredLimit
 from onestack.network.manager import NetworkManager
 from onestack.network.policy import load_policy as load_network_policy
+from onestack.oslib.routes import host_routes
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
@@ -151,9 +155,22 @@ def _setup(settings: Settings) -> BootstrapResult:
         image = image_manager(settings, db, Notifier(LocalBus(), "image"))
         image.recover()
         image.ownership.retire()
+        if settings.network.bootstrap:
+            bootstrap_network(settings, db)
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
+
+
+def bootstrap_network(settings: Settings, db: Database) -> None:
+    """The external network and the demo project's network and router, where missing."""
+    identity = identity_manager(settings, db, LocalBus())
+    admin = identity.cloud_admin()
+    demo = ProjectFilters(name=ACCOUNTS[1].project, domain_id=DEFAULT_DOMAIN_ID)
+    demo_project = identity.projects.list(demo)[0].project
+    network = network_manager(settings, db, LocalBus(), None, None, load_network_policy(settings))
+    routes = [(route.interface, route.destination) for route in host_routes()]
+    network.bootstrap(admin.project_id, demo_project.project_id, routes)
 
 
 def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
@@ -248,9 +265,57 @@ def network_manager(
     def is_admin(ctx: RequestContext) -> bool:
         return policy.allowed("context_is_admin", ctx.credentials(), {})
 
+    writer = IdentityLimits(identity) if identity else None
     return NetworkManager(
-        db, settings.network, Notifier(bus, "network"), quotas, ownership, is_admin
+        db,
+        settings.network,
+        Notifier(bus, "network"),
+        quotas,
+        ownership,
+        is_admin,
+        limit_writer=writer,
     )
+
+
+class IdentityLimits:
+    """A service's quota API writing a project's own limits as identity's unified limits
+    (network's `LimitWriter`), through identity's public managers."""
+
+    def __init__(self, identity: IdentityManager) -> None:
+        self.identity = identity
+
+    def _service_id(self, service: str) -> str:
+        found = self.identity.catalog.list_services(type=service)
+        if not found:
+            raise NetworkNoRegisteredLimit(service)
+        return found[0].service_id
+
+    def set_project_limits(
+        self, ctx: RequestContext, project_id: str, service: str, values: Mapping[str, int]
+    ) -> None:
+        service_id = self._service_id(service)
+        limits = self.identity.limits
+        existing = {v.resource_name: v for v in limits.list(service_id, project_id=project_id)}
+        for name, value in values.items():
+            if name in existing:
+                limits.update(ctx, existing[name].limit_id, {"resource_limit": value})
+                continue
+            registered = limits.list_registered(service_id, resource_name=name)
+            if not registered:
+                raise NetworkNoRegisteredLimit(name)
+            fields = {
+                "project_id": project_id,
+                "service_id": service_id,
+                "region_id": registered[0].region_id,
+                "resource_name": name,
+                "resource_limit": value,
+            }
+            limits.create(ctx, [fields])
+
+    def clear_project_limits(self, ctx: RequestContext, project_id: str, service: str) -> None:
+        service_id = self._service_id(service)
+        for view in self.identity.limits.list(service_id, project_id=project_id):
+            self.identity.limits.delete(ctx, view.limit_id)
 
 
 def start_network_agent(settings: Settings, network: NetworkManager, rpc: Rpc | None) -> Agent:
@@ -303,13 +368,17 @@ def managers(
 ) -> tuple[IdentityManager, ImageManager]:
     """Each service's manager (its public Python interface) over one database and bus;
     `ownership` is this process as the owner of the work it starts."""
-    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
-    identity = IdentityManager(
-        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
-    )
+    identity = identity_manager(settings, db, bus)
     quotas = Quotas(identity.limits, settings.identity.region)
     image = image_manager(settings, db, Notifier(bus, "image"), quotas, ownership)
     return identity, image
+
+
+def identity_manager(settings: Settings, db: Database, bus: Bus) -> IdentityManager:
+    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
+    return IdentityManager(
+        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
+    )
 
 
 def service_urls(settings: Settings) -> dict[str, str]:

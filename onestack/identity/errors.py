@@ -104,6 +104,10 @@ class CredentialNotFound(ResourceNotFound):
     kind = "credential"
 
 
+class PolicyNotFound(ResourceNotFound):
+    kind = "policy"
+
+
 class ProjectTagNotFound(ResourceNotFound):
     kind = "project tag"
 

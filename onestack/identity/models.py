@@ -170,6 +170,16 @@ class Credential(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class StoredPolicy(Base):
+    """A policy blob kept for others to fetch (/v3/policies); identity never evaluates it."""
+
+    __tablename__ = "identity_policies"
+    policy_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(255))
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class Generation(Base):
     """One row counting identity writes: every write bumps it in its own transaction, so a
     process holding cached token validations knows, with one read, whether they still hold."""

@@ -270,3 +270,49 @@ class DuplicateSecurityGroupName(Conflict):
 class TagNotFound(NotFound):
     def __init__(self, resource_id: str, tag: str) -> None:
         super().__init__(f"Tag {tag} could not be found for resource {resource_id}.")
+
+
+class BadRouterRequest(BadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Bad router request: {reason}")
+
+
+class SubnetMismatchForPort(BadRequest):
+    def __init__(self, port_id: str, subnet_id: str) -> None:
+        super().__init__(
+            f"Subnet on port {port_id} does not match the requested subnet {subnet_id}."
+        )
+
+
+class RouterInterfaceInUseByFloatingIP(Conflict):
+    def __init__(self, router_id: str, floating_ip_id: str) -> None:
+        super().__init__(
+            f"Router interface for subnet on router {router_id} cannot be deleted, as it is "
+            f"required by one or more floating IPs ({floating_ip_id})."
+        )
+
+
+class BadFloatingIpRequest(BadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Bad floatingip request: {reason}")
+
+
+class QuotasNotWritable(BadRequest):
+    message = "This service cannot change limits: set them in identity's unified limits."
+
+
+class NoRegisteredLimit(BadRequest):
+    def __init__(self, resource: str) -> None:
+        super().__init__(
+            f"No registered limit for network resource '{resource}': register a default "
+            "(openstack registered limit create --service network ...) before setting "
+            "project quotas."
+        )
+
+
+class InvalidQuotaValue(BadRequest):
+    def __init__(self, resource: str, limit: int, used: int) -> None:
+        super().__init__(
+            f"Change would make usage less than 0 for the following resources: {resource} "
+            f"(limit {limit}, in use {used})."
+        )

@@ -89,9 +89,10 @@ def test_the_map_builds_its_own_driver(name: str, driver: ComputeDriver) -> None
 def test_an_unknown_server_has_no_state_and_refuses_power_actions(
     driver: ComputeDriver, spec: GuestSpec
 ) -> None:
-    assert driver.info(UNKNOWN_ID).power_state is PowerState.NOSTATE
+    for server_id in (UNKNOWN_ID, "", "../..", "."):
+        assert driver.info(server_id).power_state is PowerState.NOSTATE
+        driver.destroy(server_id)  # a no-op
     assert driver.guests() == []
-    driver.destroy(UNKNOWN_ID)  # a no-op
     for action in (driver.pause, driver.unpause, driver.suspend, driver.console_log):
         with pytest.raises(GuestNotFound):
             action(UNKNOWN_ID)

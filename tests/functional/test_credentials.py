@@ -140,10 +140,16 @@ def test_ec2_rules(cloud: CloudProcess) -> None:
     for blob in ("not json", "[1]", json.dumps({"secret": "x"})):
         response = api.post("credentials", json={"credential": {**base, "blob": blob}})
         assert "blob" in assert_identity_error(response, 400)["message"]
+    # Keystone replaces the key pair in place: the id stays.
     changed = api.patch(
         f"credentials/{created['id']}", json={"credential": {"blob": _ec2_blob("new-access")}}
     )
-    assert_identity_error(changed, 400)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["credential"]["id"] == created["id"]
+    assert json.loads(changed.json()["credential"]["blob"])["access"] == "new-access"
+    bound = json.dumps({**json.loads(_ec2_blob("new-access")), "trust_id": "t"})
+    refused = api.patch(f"credentials/{created['id']}", json={"credential": {"blob": bound}})
+    assert "trust_id" in assert_identity_error(refused, 400)["message"]
     rotated = api.patch(
         f"credentials/{created['id']}",
         json={"credential": {"blob": _ec2_blob("rule-access", "rotated")}},

@@ -78,6 +78,8 @@ def test_duplicate_domain_name_is_409(cloud: CloudProcess) -> None:
         (b'{"domain": {"name": "x", "enabled": "yes"}}', "domain.enabled"),
         (b'{"domain": {"name": "x"}, "surprise": 1}', "surprise"),
         (b'{"domian": {"name": "x"}}', "domain"),
+        (b'{"domain": {"name": "%s"}}' % (b"d" * 65), "domain.name"),
+        (b'{"domain": {"name": "   "}}', "domain.name"),
     ],
 )
 def test_malformed_create_is_400_and_writes_nothing(

@@ -104,7 +104,45 @@ def _victims(admin: IdentityClient, cloud: CloudProcess) -> dict[str, str]:
         timeout=30,
     )
     assert image.status_code == 201, image.text
-    return {**ids, "image": image.json()["id"]}
+    return {**ids, "image": image.json()["id"], **_network_victims(cloud, admin.token)}
+
+
+def _network_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
+    """One of each network resource, in the admin project (a network with a subnet and a
+    port, a security group with a rule, a router, a floating IP on the start-up `public`)."""
+
+    def post(collection: str, kind: str, fields: dict[str, object]) -> str:
+        response = httpx.post(
+            f"{cloud.url}/networking/v2.0/{collection}",
+            json={kind: fields},
+            headers={"X-Auth-Token": token},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()[kind]["id"]
+
+    network = post("networks", "network", {"name": "fuzz-net"})
+    subnet = {"network_id": network, "cidr": "10.123.0.0/24", "ip_version": 4}
+    group = post("security-groups", "security_group", {"name": "fuzz-sg"})
+    public = httpx.get(
+        f"{cloud.url}/networking/v2.0/networks",
+        params={"name": "public"},
+        headers={"X-Auth-Token": token},
+        timeout=30,
+    ).json()["networks"][0]["id"]
+    return {
+        "network": network,
+        "subnet": post("subnets", "subnet", subnet),
+        "port": post("ports", "port", {"network_id": network}),
+        "security_group": group,
+        "security_group_rule": post(
+            "security-group-rules",
+            "security_group_rule",
+            {"security_group_id": group, "direction": "ingress", "protocol": "tcp"},
+        ),
+        "router": post("routers", "router", {"name": "fuzz-router"}),
+        "floatingip": post("floatingips", "floatingip", {"floating_network_id": public}),
+    }
 
 
 def _fuzz_settings(test: Callable[..., None]) -> Callable[..., None]:

@@ -156,6 +156,23 @@ def test_default_project_must_exist(cloud: CloudProcess) -> None:
     assert api.get("users", params={"name": "no-project"}).json()["users"] == []
 
 
+def test_a_login_without_scope_is_scoped_to_the_default_project(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    project = api.post("projects", json={"project": {"name": "home-project"}}).json()["project"]
+    user = new_user(api, "homed", password="homed-pw-1", default_project_id=project["id"])
+    without_role = post_token(cloud, password_auth(cloud, "homed", password="homed-pw-1"))
+    assert "project" not in without_role.json()["token"]  # no role there: unscoped
+    member = api.get("roles", params={"name": "member"}).json()["roles"][0]["id"]
+    assignment = f"projects/{project['id']}/users/{user['id']}/roles/{member}"
+    assert api.put(assignment).status_code == 204
+
+    scoped = post_token(cloud, password_auth(cloud, "homed", password="homed-pw-1"))
+    assert scoped.json()["token"]["project"]["id"] == project["id"]
+    body = password_auth(cloud, "homed", password="homed-pw-1")
+    body["auth"]["scope"] = "unscoped"  # asked for explicitly: no default project
+    assert "project" not in post_token(cloud, body).json()["token"]
+
+
 def test_duplicate_name_in_a_domain_is_409(cloud: CloudProcess) -> None:
     api = admin_client(cloud)
     new_user(api, "twice")

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -232,6 +233,19 @@ def test_a_new_driver_instance_finds_the_running_guest(vm: Running, lab: Lab) ->
     assert again.guests() == [SERVER_ID]
     assert again.info(SERVER_ID) == before
     assert before.pid in qemu_pids()
+    assert _info_from_another_process(lab) == f"{SERVER_ID} RUNNING {before.pid}"
+
+
+def _info_from_another_process(lab: Lab) -> str:
+    """What a driver in a fresh interpreter (a restarted agent) sees."""
+    code = (
+        "import sys; from pathlib import Path; from types import SimpleNamespace\n"
+        "from onestack.compute.drivers import make_driver\n"
+        "d = make_driver('qemu', SimpleNamespace(), Path(sys.argv[1]))\n"
+        "for g in d.guests(): i = d.info(g); print(g, i.power_state.name, i.pid)\n"
+    )
+    argv = [sys.executable, "-c", code, str(lab.state_dir)]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_suspend_saves_to_disk_and_resume_restores_a_guest_that_answers(

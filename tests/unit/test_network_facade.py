@@ -4,6 +4,7 @@ or bound, plugged to ACTIVE by the agent, addresses reported, and everything und
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.ownership import Ownership
 from onestack.network import errors
+from onestack.network.drivers.noop import NoopDataplane
 from onestack.network.manager import Caller, NetworkManager
 from onestack.settings import NetworkSettings
 
@@ -29,11 +31,17 @@ OTHER = RequestContext(
 
 
 @pytest.fixture
-def network(tmp_path: Path) -> Iterator[NetworkManager]:
+def dataplane() -> NoopDataplane:
+    return NoopDataplane()
+
+
+@pytest.fixture
+def network(tmp_path: Path, dataplane: NoopDataplane) -> Iterator[NetworkManager]:
     url = f"sqlite:///{tmp_path / 'onestack.db'}"
     migrate.upgrade(url)
     db = Database(url)
-    manager = NetworkManager(db, NetworkSettings(), Notifier(LocalBus(), "network"))
+    notifier = Notifier(LocalBus(), "network")
+    manager = NetworkManager(db, NetworkSettings(), notifier, dataplane=dataplane)
     agent = Agent(
         "network", Ownership(db, agent_kind("network")), manager.agent_handlers(), poll_s=0.05
     )
@@ -53,7 +61,7 @@ def private(network: NetworkManager) -> dict[str, Any]:
 
 
 def test_a_server_gets_ports_plugged_and_addresses(
-    network: NetworkManager, private: dict[str, Any]
+    network: NetworkManager, private: dict[str, Any], dataplane: NoopDataplane
 ) -> None:
     requests = [{"uuid": private["id"]}, {"uuid": private["id"], "fixed_ip": "10.0.0.40"}]
     network.validate_requests(DEMO, requests, "demo")
@@ -67,6 +75,7 @@ def test_a_server_gets_ports_plugged_and_addresses(
     assert [p["id"] for p in again] == [p["id"] for p in ports]
     plugged = network.plug_vifs("server-1", timeout_s=10)
     assert {p["status"] for p in plugged} == {"ACTIVE"}
+    assert set(dataplane.plugged) == {p["id"] for p in ports}
     addresses = network.addresses_for(["server-1", "server-2"])
     assert addresses["server-2"] == {}
     (entries,) = addresses["server-1"].values()
@@ -75,6 +84,10 @@ def test_a_server_gets_ports_plugged_and_addresses(
     network.deallocate_for_server("server-1")
     assert network.ports_of("server-1") == []
     assert network.ports.list(Caller(DEMO)) == []
+    deadline = time.monotonic() + 10  # the agent unplugs what was deleted
+    while dataplane.plugged and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dataplane.plugged == {}
 
 
 def test_a_users_port_is_bound_then_only_unbound(

@@ -96,6 +96,8 @@ class QemuDriver(ComputeDriver):
     # -- life cycle ---------------------------------------------------------------------------
 
     def spawn(self, spec: GuestSpec) -> None:
+        if not _valid_id(spec.server_id):
+            raise GuestError(f"Invalid server id {spec.server_id!r}.")
         with self._lock(spec.server_id):
             files = self._files(spec.server_id)
             if files.running() is not None:
@@ -111,6 +113,8 @@ class QemuDriver(ComputeDriver):
                 raise
 
     def destroy(self, server_id: str) -> None:
+        if not _valid_id(server_id):
+            return
         with self._lock(server_id):
             files = self._files(server_id)
             if files.dir.exists():
@@ -176,6 +180,8 @@ class QemuDriver(ComputeDriver):
     # -- inspection ---------------------------------------------------------------------------
 
     def info(self, server_id: str) -> GuestInfo:
+        if not _valid_id(server_id):
+            return GuestInfo(PowerState.NOSTATE)
         files = self._files(server_id)
         if not files.spec_file.exists():
             return GuestInfo(PowerState.NOSTATE)
@@ -319,7 +325,7 @@ class QemuDriver(ComputeDriver):
     # -- helpers ------------------------------------------------------------------------------
 
     def _files(self, server_id: str) -> InstanceFiles:
-        if not server_id or "/" in server_id or server_id.startswith("."):
+        if not _valid_id(server_id):
             raise GuestNotFound(server_id)
         return InstanceFiles(self.root / server_id)
 
@@ -376,6 +382,11 @@ class _Session(QMPClient):
             return super().execute(command, arguments, fds)
         except QMPError as exc:
             raise GuestError(f"QEMU refused {command}: {exc}") from exc
+
+
+def _valid_id(server_id: str) -> bool:
+    """A server id that names a directory of its own under the instances root."""
+    return bool(server_id) and "/" not in server_id and not server_id.startswith(".")
 
 
 def _check_vifs(spec: GuestSpec) -> None:

@@ -22,6 +22,7 @@ from onestack.identity.api import (
     ec2,
     groups,
     limits,
+    policies,
     projects,
     roles,
     users,
@@ -48,6 +49,7 @@ ROUTERS = (
     limits,
     ec2,
     application_credentials,
+    policies,
 )
 
 

@@ -17,7 +17,7 @@ from onestack.identity.api.common import (
     parse_body,
     self_link,
 )
-from onestack.identity.api.fields import Attributes, Description, Envelope, Name
+from onestack.identity.api.fields import Attributes, Description, Envelope, ResourceName
 from onestack.identity.api.paging import paged_collection
 from onestack.identity.models import Domain
 
@@ -29,12 +29,12 @@ class DomainFields(Attributes):
 
 
 class DomainCreate(DomainFields):
-    name: Name
+    name: ResourceName
     explicit_domain_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
 
 
 class DomainUpdate(DomainFields):
-    name: Name | None = None
+    name: ResourceName | None = None
 
 
 class CreateBody(Envelope):

@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
+# Projects and domains (Keystone's resource names): up to 64, not only blanks.
+ResourceName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"\S", strict=True)
+]
 # Users and groups: a name must hold something other than blanks.
 VisibleName = Annotated[
     str, StringConstraints(min_length=1, max_length=255, pattern=r"\S", strict=True)

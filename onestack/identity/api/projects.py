@@ -25,12 +25,11 @@ from onestack.identity.api.common import (
     manager,
     parse_body,
 )
-from onestack.identity.api.fields import Attributes, Description, Envelope, Id
+from onestack.identity.api.fields import Attributes, Description, Envelope, Id, ResourceName
 from onestack.identity.api.paging import paged_collection
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.projects import MAX_TAGS, ProjectFilters, ProjectView
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
 # Keystone's tag rule: 1 to 255 characters, neither '/' nor ','.
 TAG_PATTERN = r"^[^,/]+$"
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=TAG_PATTERN)]
@@ -53,11 +52,11 @@ class ProjectFields(Attributes):
 
 
 class ProjectCreate(ProjectFields):
-    name: Name
+    name: ResourceName
 
 
 class ProjectUpdate(ProjectFields):
-    name: Name | None = None
+    name: ResourceName | None = None
 
 
 class CreateBody(Envelope):

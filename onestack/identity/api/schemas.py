@@ -128,6 +128,8 @@ def _app_cred_login(method: AppCredMethod | None) -> AppCredLogin:
 
 
 def _scope(scope: Scope | str | None) -> dict:
+    if scope == "unscoped":
+        return {"wants_unscoped": True}
     if scope is None or isinstance(scope, str):
         return {}
     given = [name for name in ("project", "domain", "system") if getattr(scope, name) is not None]

@@ -26,6 +26,7 @@ from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
 from onestack.identity.manager.projects import ProjectFilters, ProjectManager
 from onestack.identity.manager.roles import RoleManager
+from onestack.identity.manager.stored_policies import StoredPolicyManager
 from onestack.identity.manager.tokens import (
     AuthRequest,
     CatalogEndpoint,
@@ -87,6 +88,7 @@ class IdentityManager:
         self.limits = LimitManager(deps)
         self.app_credentials = ApplicationCredentialManager(deps)
         self.access_rules = AccessRuleManager(deps)
+        self.stored_policies = StoredPolicyManager(deps)
 
     def cloud_admin(self) -> CloudAdmin:
         """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes

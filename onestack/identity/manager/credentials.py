@@ -4,7 +4,8 @@ The blob is encrypted with Fernet keys kept in `<state_dir>/credential-keys` (th
 as the token keys: numbered files, the highest encrypts, every key decrypts, so keys can be
 rotated). The repository is created, owner-only, the first time a credential is touched.
 An ec2 credential's blob is JSON with an `access` key; its id is the sha256 of that key, so
-an EC2 signature can find it, and it must name a project.
+an EC2 signature can find it, and it must name a project. As in Keystone, an update may
+replace the key pair and the id stays (an EC2 signature then finds it no more).
 """
 
 from __future__ import annotations
@@ -133,12 +134,13 @@ class CredentialManager(IdentityBase):
             if row.type.lower() == "ec2":
                 new_blob = changes.get("blob", old_blob)
                 _check_ec2({"project_id": row.project_id, "blob": new_blob})
-                # The id is the hash of the access key: it must keep matching.
-                if old_type.lower() != "ec2" or _ec2_access(old_blob) != _ec2_access(new_blob):
+                if old_type.lower() != "ec2":
+                    # An ec2 credential's id is the hash of its access key.
                     raise BadRequest(
-                        "The access key of an ec2 credential is its id and cannot be set or "
-                        "changed by an update; create a new ec2 credential instead."
+                        "A credential cannot become an ec2 credential by an update; "
+                        "create a new ec2 credential instead."
                     )
+                _check_bound_keys(old_blob, new_blob)
             with session.no_autoflush:  # check before the changed row reaches the database
                 _check_references(session, row)
         self.notify(ctx, "credential", "updated", credential_id)
@@ -179,6 +181,23 @@ def _check_ec2(values: Mapping[str, Any]) -> None:
             "requires a project_id."
         )
     _ec2_access(values.get("blob"))
+
+
+# What ties an ec2 credential to a trust, application credential or OAuth token (Keystone's
+# list): an update may change the key pair itself (the id stays), never these.
+BOUND_KEYS = ("trust_id", "app_cred_id", "access_token_id", "access_id")
+
+
+def _check_bound_keys(old_blob: Any, new_blob: Any) -> None:
+    old, new = _as_object(old_blob), _as_object(new_blob)
+    for key in BOUND_KEYS:
+        if old.get(key) != new.get(key):
+            raise BadRequest(f"Invalid blob in credential: '{key}' cannot be changed.")
+
+
+def _as_object(blob: Any) -> dict[str, Any]:
+    value = json.loads(blob) if isinstance(blob, str) else blob
+    return value if isinstance(value, dict) else {}
 
 
 def _ec2_access(blob: Any) -> str:

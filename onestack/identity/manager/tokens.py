@@ -60,6 +60,8 @@ class AuthRequest:
     scope: str = "unscoped"
     scope_ref: Ref | None = None
     app_cred: AppCredLogin | None = None
+    # `"scope": "unscoped"` was sent: no default project either.
+    wants_unscoped: bool = False
 
     @property
     def checks_secret(self) -> bool:
@@ -192,18 +194,25 @@ class TokenManager(IdentityBase):
                     )
                 user_id, expires_at = parent.user_id, parent.expires_at
                 audit_ids = (new_audit_id(), parent.audit_ids[-1])
+                # Keystone's rescoped token keeps how its user first proved who they are.
+                methods = (
+                    *parent.methods,
+                    *(m for m in request.methods if m not in parent.methods),
+                )
             else:
                 user_id, expires_at, audit_ids = None, now + self.token_ttl, (new_audit_id(),)
+                methods = request.methods
             if "password" in request.methods:
                 password_user = check_login(session, self.settings, request)
                 if user_id is not None and password_user != user_id:
                     raise errors.AuthFailed("The methods identify different users.")
                 user_id = password_user
             assert user_id is not None
+            request = self._default_scope(session, user_id, request)
             scope, target_id = self._resolve_scope(session, user_id, request, now_generation)
             payload = TokenPayload(
                 user_id=user_id,
-                methods=request.methods,
+                methods=methods,
                 scope=scope,
                 target_id=target_id,
                 issued_at=now,
@@ -267,6 +276,22 @@ class TokenManager(IdentityBase):
                 app_cred_id=credential.app_cred_id,
             )
             return self._view(session, self.format.encode(payload), payload, now_generation)
+
+    def _default_scope(self, session: Session, user_id: str, request: AuthRequest) -> AuthRequest:
+        """Keystone's default scoping: with no scope asked for (not even "unscoped"), the
+        token is scoped to the user's default project when it is usable and the user holds a
+        role there; otherwise it stays unscoped."""
+        if request.scope != "unscoped" or request.wants_unscoped:
+            return request
+        user = session.get(User, user_id)
+        if user is None or not user.default_project_id:
+            return request
+        scoped = replace(request, scope="project", scope_ref=Ref(ref_id=user.default_project_id))
+        try:
+            self._find_scope(session, user_id, scoped)
+        except (errors.ScopeProjectUnusable, errors.ScopeNotAllowed):
+            return request
+        return scoped
 
     def _resolve_scope(
         self, session: Session, user_id: str, request: AuthRequest, now_generation: int

@@ -16,11 +16,31 @@ from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
-from onestack.network.api import extensions, networks, ports, security_groups, subnets, versions
+from onestack.network.api import (
+    extensions,
+    floating_ips,
+    networks,
+    ports,
+    quotas,
+    routers,
+    security_groups,
+    subnets,
+    versions,
+)
 from onestack.network.manager import NetworkManager
 
 MOUNT_PATH = "/networking"
-ROUTERS = (versions, extensions, networks, subnets, ports, security_groups)
+ROUTERS = (
+    versions,
+    extensions,
+    networks,
+    subnets,
+    ports,
+    security_groups,
+    routers,
+    floating_ips,
+    quotas,
+)
 GENERIC = {
     400: "HTTPBadRequest",
     401: "HTTPUnauthorized",

@@ -44,10 +44,19 @@ def check_attributes(
     request: Request, who: Caller, action: str, body: dict[str, Any], guarded: tuple[str, ...]
 ) -> None:
     """Attributes only some may set (`shared`, `provider:*`, ...) each have a rule
-    `<action>:<attribute>`, checked when the body sets them."""
+    `<action>:<attribute>`, checked when the body sets them; `a:b` also names attribute `b`
+    inside the object `a` (`external_gateway_info:enable_snat`)."""
     for name in guarded:
-        if name in body and body[name] not in (None, False):
+        if _sets(body, name):
             check(request, who, f"{action}:{name}", {"project_id": who.project_id})
+
+
+def _sets(body: dict[str, Any], name: str) -> bool:
+    if name in body:
+        return body[name] not in (None, False)
+    head, _, tail = name.partition(":")
+    inner = body.get(head)
+    return isinstance(inner, dict) and inner.get(tail) is not None
 
 
 async def resource(request: Request, model: type[Model], key: str) -> dict[str, Any]:

@@ -182,3 +182,84 @@ class RuleCreate(Owned):
 
 class SecurityGroupRuleCreateBody(Strict):
     security_group_rule: RuleCreate
+
+
+class GatewayInfo(Strict):
+    network_id: str | None = Field(None, max_length=36)
+    enable_snat: bool | None = None
+    external_fixed_ips: list[FixedIp] | None = None
+
+
+class StaticRoute(Strict):
+    destination: str = Field(max_length=64)
+    nexthop: str = Field(max_length=64)
+
+
+class RouterCreate(Owned):
+    name: str | None = NAME
+    description: str | None = NAME
+    admin_state_up: bool = True
+    external_gateway_info: GatewayInfo | None = None
+
+
+class RouterUpdate(Strict):
+    name: str | None = NAME
+    description: str | None = NAME
+    admin_state_up: bool | None = None
+    external_gateway_info: GatewayInfo | None = None
+    routes: list[StaticRoute] | None = None
+
+
+class RouterCreateBody(Strict):
+    router: RouterCreate
+
+
+class RouterUpdateBody(Strict):
+    router: RouterUpdate
+
+
+class RouterInterfaceBody(Strict):
+    """add_router_interface / remove_router_interface: not wrapped, as in Neutron."""
+
+    subnet_id: str | None = Field(None, max_length=36)
+    port_id: str | None = Field(None, max_length=36)
+
+
+class FloatingIpCreate(Owned):
+    floating_network_id: str = Field(max_length=36)
+    port_id: str | None = Field(None, max_length=36)
+    fixed_ip_address: str | None = Field(None, max_length=64)
+    floating_ip_address: str | None = Field(None, max_length=64)
+    subnet_id: str | None = Field(None, max_length=36)
+    description: str | None = NAME
+
+
+class FloatingIpUpdate(Strict):
+    port_id: str | None = Field(None, max_length=36)
+    fixed_ip_address: str | None = Field(None, max_length=64)
+    description: str | None = NAME
+
+
+class FloatingIpCreateBody(Strict):
+    floatingip: FloatingIpCreate
+
+
+class FloatingIpUpdateBody(Strict):
+    floatingip: FloatingIpUpdate
+
+
+class QuotaValues(Strict):
+    network: int | None = Field(None, ge=-1)
+    subnet: int | None = Field(None, ge=-1)
+    port: int | None = Field(None, ge=-1)
+    router: int | None = Field(None, ge=-1)
+    floatingip: int | None = Field(None, ge=-1)
+    security_group: int | None = Field(None, ge=-1)
+    security_group_rule: int | None = Field(None, ge=-1)
+    # Neutron's quota-check-limit: refuse a limit below what the project uses now.
+    check_limit: bool | None = None
+    force: bool | None = None
+
+
+class QuotaUpdateBody(Strict):
+    quota: QuotaValues

@@ -14,11 +14,14 @@ from onestack.common.ownership import Ownership, Work
 from onestack.common.quota import Quotas
 from onestack.network.drivers import Dataplane, make_dataplane
 from onestack.network.manager.base import Caller, NetworkDeps, Waker
+from onestack.network.manager.bootstrap import Bootstrap, check_public_range
 from onestack.network.manager.compute import ComputeFacade, Requests
+from onestack.network.manager.floating_ips import FloatingIpRecords
 from onestack.network.manager.networks import NetworkRecords
-from onestack.network.manager.plugging import PLUG, Plugging
+from onestack.network.manager.plugging import PLUG, UNPLUG, Plugging
 from onestack.network.manager.ports import PortRecords
-from onestack.network.manager.quota import RESOURCES, NetworkQuotas
+from onestack.network.manager.quota import RESOURCES, LimitWriter, NetworkQuotas
+from onestack.network.manager.routers import RouterRecords
 from onestack.network.manager.security_groups import (
     SecurityGroupRecords,
     SecurityGroupRuleRecords,
@@ -27,7 +30,7 @@ from onestack.network.manager.subnets import SubnetRecords
 from onestack.network.manager.tags import TagRecords
 from onestack.settings import NetworkSettings
 
-__all__ = ["RESOURCES", "Caller", "NetworkManager"]
+__all__ = ["RESOURCES", "Caller", "LimitWriter", "NetworkManager"]
 
 
 def _nobody_is_admin(ctx: RequestContext) -> bool:
@@ -49,31 +52,42 @@ class NetworkManager:
         ownership: Ownership | None = None,
         is_admin: Callable[[RequestContext], bool] = _nobody_is_admin,
         dataplane: Dataplane | None = None,
+        limit_writer: LimitWriter | None = None,
     ) -> None:
         self.settings = settings
         self.waker = Waker()
         self.ownership = ownership = ownership or Ownership(db, "api")
         dataplane = dataplane or make_dataplane(settings)
         deps = NetworkDeps(db, notifier, settings, ownership, dataplane, self.waker)
-        self.quotas = NetworkQuotas(db, quotas)
+        self.quotas = NetworkQuotas(db, quotas, limit_writer)
         self.networks = NetworkRecords(deps, self.quotas)
         self.subnets = SubnetRecords(deps, self.quotas)
         self.security_groups = SecurityGroupRecords(deps, self.quotas)
         self.security_group_rules = SecurityGroupRuleRecords(self.security_groups)
         self.ports = PortRecords(deps, self.quotas, self.security_groups)
+        self.routers = RouterRecords(deps, self.quotas, self.ports)
+        self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
         self.plugging = Plugging(deps)
         self.tags = TagRecords(deps)
         self.compute = ComputeFacade(
             deps, self.ports, self.security_groups, self.plugging, is_admin
         )
 
+    def bootstrap(
+        self, admin_project_id: str, demo_project_id: str, host_routes: list[tuple[str, Any]]
+    ) -> None:
+        """At start: `public`, demo's `private` and `router1`, where missing; SystemExit when
+        the public range overlaps one of `host_routes` ((interface, IPv4 network) pairs)."""
+        check_public_range(self.settings.public_cidr, host_routes)
+        Bootstrap(self, self.settings.public_cidr).run(admin_project_id, demo_project_id)
+
     def set_waker(self, wake: Callable[[], None]) -> None:
         """How plugging requests wake the network agent (a cast, once the bus is known)."""
         self.waker.wake = wake
 
     def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
-        """What the network agent runs: plugging ports through the dataplane."""
-        return {PLUG: self.plugging.run_work}
+        """What the network agent runs: plugging and unplugging ports through the dataplane."""
+        return {PLUG: self.plugging.run_work, UNPLUG: self.plugging.run_unplug}
 
     # -- the facade compute calls (docs/architecture.md "Network") ----------------------------
 

@@ -1,6 +1,7 @@
 """Plugging ports: the network agent's work. `request()` queues one `network.plug` work row
 per port (in the database, so a lost wake costs only the agent's poll) and wakes the agent;
-the agent's handler wires the port through the dataplane driver and marks it ACTIVE.
+the agent's handler wires the port through the dataplane driver and marks it ACTIVE. Deleting
+a bound port queues `network.unplug` in its transaction; its handler removes the device.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from onestack.network.manager.base import NetworkBase, stamp, tags_of
 from onestack.network.models import Network, Port
 
 PLUG = "network.plug"
+UNPLUG = "network.unplug"
 POLL_S = 0.05
 
 
@@ -44,6 +46,10 @@ class Plugging(NetworkBase):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(POLL_S)
+
+    def run_unplug(self, work: Work) -> None:
+        """The agent's handler for a deleted port: its device goes (idempotent)."""
+        self.deps.dataplane.unplug(work.resource_id)
 
     def run_work(self, work: Work) -> None:
         """The agent's handler: plug the port if it still exists, then mark it ACTIVE."""

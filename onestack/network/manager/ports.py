@@ -29,6 +29,7 @@ from onestack.network.manager.base import (
     stamp,
     tags_of,
 )
+from onestack.network.manager.plugging import UNPLUG
 from onestack.network.manager.quota import NetworkQuotas
 from onestack.network.manager.security_groups import SecurityGroupRecords, get_group
 from onestack.network.models import (
@@ -104,6 +105,7 @@ class PortRecords(NetworkBase):
         """A port per `body` (Neutron's port attributes); `caller` None is the service itself
         (the compute facade, the routers), which names the project."""
         project_id = owner_for(caller, body) if caller is not None else str(project_id)
+        _refuse_service_owner(caller, body)
         self.quotas.claim(project_id, "port")
         groups = self._groups_asked(body, project_id)
         port_id = new_id()
@@ -242,6 +244,8 @@ class PortRecords(NetworkBase):
     def update(
         self, caller: Caller | None, port_id: str, changes: dict[str, Any]
     ) -> dict[str, Any]:
+        _refuse_service_owner(caller, changes)
+
         def write() -> dict[str, Any]:
             with self.writing(Race()) as session:
                 row = get_port(session, caller, port_id)
@@ -315,8 +319,20 @@ class PortRecords(NetworkBase):
             if row.device_owner in SERVICE_OWNERS and not by_service:
                 raise errors.ServicePortInUse(port_id, row.device_owner)
             body = render(session, [row])[0]
+            bound = bool(row.host_id)
             _forget(session, row)
+            if bound:  # the host's agent removes its device; recorded with the delete
+                self.deps.ownership.enqueue(session, UNPLUG, port_id)
+        if bound:
+            self.deps.waker.wake()
         self.notify(caller, "delete", "port", body)
+
+
+def _refuse_service_owner(caller: Caller | None, body: dict[str, Any]) -> None:
+    """Only admins (and the service itself) make ports that routers and floating IPs own."""
+    owner = str(body.get("device_owner") or "")
+    if caller is not None and not caller.is_admin and owner.startswith("network:"):
+        raise errors.PolicyNotAuthorized(f"Only an administrator may set device_owner {owner}.")
 
 
 def _forget(session: Session, row: Port) -> None:

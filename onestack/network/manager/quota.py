@@ -8,9 +8,12 @@ usage is counted here from network's own tables. Over a limit is Neutron's 409 O
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.quota import UNLIMITED, Quotas
 from onestack.common.quota import OverQuota as CommonOverQuota
@@ -38,10 +41,23 @@ TABLES = {
 RESOURCES = list(TABLES)
 
 
+class LimitWriter(Protocol):
+    """Sets a project's own limits where limits live (identity); the assembly provides it."""
+
+    def set_project_limits(
+        self, ctx: RequestContext, project_id: str, service: str, values: Mapping[str, int]
+    ) -> None: ...
+
+    def clear_project_limits(self, ctx: RequestContext, project_id: str, service: str) -> None: ...
+
+
 class NetworkQuotas:
-    def __init__(self, db: Database, quotas: Quotas | None) -> None:
+    def __init__(
+        self, db: Database, quotas: Quotas | None, writer: LimitWriter | None = None
+    ) -> None:
         self.db = db
         self.quotas = quotas
+        self.writer = writer
 
     def claim(self, project_id: str, resource: str, count: int = 1) -> None:
         """Before creating `count` of `resource` for the project (409 OverQuota when over)."""
@@ -61,6 +77,31 @@ class NetworkQuotas:
             return dict.fromkeys(RESOURCES, UNLIMITED)
         return self.quotas.limits(project_id, SERVICE, RESOURCES)
 
+    def set_limits(
+        self,
+        ctx: RequestContext,
+        project_id: str,
+        values: Mapping[str, int],
+        check_limit: bool = False,
+    ) -> dict[str, int]:
+        """The project's own limits become `values` (others unchanged); its limits after.
+        With `check_limit`, a limit below the project's usage is refused (400)."""
+        if self.writer is None:
+            raise errors.QuotasNotWritable()
+        if check_limit:
+            used = self.usage(project_id, list(values))
+            for name, limit in values.items():
+                if limit != UNLIMITED and limit < used[name]:
+                    raise errors.InvalidQuotaValue(name, limit, used[name])
+        self.writer.set_project_limits(ctx, project_id, SERVICE, values)
+        return self.limits(project_id)
+
+    def clear_limits(self, ctx: RequestContext, project_id: str) -> None:
+        """The project falls back to the registered defaults."""
+        if self.writer is None:
+            raise errors.QuotasNotWritable()
+        self.writer.clear_project_limits(ctx, project_id, SERVICE)
+
     def details(self, project_id: str) -> dict[str, dict[str, int]]:
         limits = self.limits(project_id)
         used = self.usage(project_id, RESOURCES)
@@ -69,7 +110,7 @@ class NetworkQuotas:
         }
 
 
-def _count(session, name: str, project_id: str) -> int:  # type: ignore[no-untyped-def]
+def _count(session: Session, name: str, project_id: str) -> int:
     table = TABLES[name]
     query = select(func.count()).select_from(table).where(table.project_id == project_id)
     return int(session.scalar(query) or 0)

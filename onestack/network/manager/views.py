@@ -92,6 +92,7 @@ def security_group(row: SecurityGroup, tags: list[str]) -> dict[str, Any]:
         "id": row.group_id,
         "name": row.name,
         "stateful": row.stateful,
+        "shared": False,
         "security_group_rules": [rule(r) for r in row.rules],
         **standard(row, tags),
     }
