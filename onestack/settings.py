@@ -153,6 +153,11 @@ class NetworkSettings(BaseModel):
         return value
 
 
+class PlacementSettings(BaseModel):
+    # Overrides of placement's policy; default <state_dir>/placement-policy.yaml.
+    policy_file: Path | None = None
+
+
 class BusSettings(BaseModel):
     """The message bus (`[bus]`): in-process, or AMQP (RabbitMQ) when `url` is set."""
 
@@ -232,6 +237,7 @@ class Settings(BaseSettings):
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
     network: NetworkSettings = NetworkSettings()
+    placement: PlacementSettings = PlacementSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

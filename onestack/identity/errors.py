@@ -176,3 +176,16 @@ class ApplicationCredentialAuthError(Unauthorized):
 class ApplicationCredentialValidationError(BadRequest):
     def __init__(self, detail: str) -> None:
         super().__init__(f"Invalid application credential: {detail}")
+
+
+class TrustNotFound(ResourceNotFound):
+    kind = "trust"
+
+
+class TrustValidationError(BadRequest):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Invalid trust: {detail}")
+
+
+class TrustForbidden(Forbidden):
+    """What a trust does not allow (a role the trustor lacks, a use too many, redelegation)."""

@@ -302,3 +302,34 @@ class ApplicationCredentialAccessRule(Base):
     access_rule_id: Mapped[str] = mapped_column(
         ForeignKey("identity_access_rules.id"), primary_key=True, index=True
     )
+
+
+class Trust(Base):
+    """A trustor's delegation of roles on a project to a trustee (OS-TRUST). Deleting one only
+    marks it, so a redelegated chain can still name its parent."""
+
+    __tablename__ = "identity_trusts"
+    trust_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    trustor_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    trustee_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    impersonation: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    remaining_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    allow_redelegation: Mapped[bool] = mapped_column(Boolean, default=False)
+    redelegation_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TrustRole(Base):
+    """One role a trust delegates, as the trustor named it (implied roles come at use)."""
+
+    __tablename__ = "identity_trust_roles"
+    trust_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_trusts.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )

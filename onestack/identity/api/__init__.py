@@ -25,6 +25,7 @@ from onestack.identity.api import (
     policies,
     projects,
     roles,
+    trusts,
     users,
     versions,
 )
@@ -50,6 +51,7 @@ ROUTERS = (
     ec2,
     application_credentials,
     policies,
+    trusts,
 )
 
 

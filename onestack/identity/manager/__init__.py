@@ -34,6 +34,7 @@ from onestack.identity.manager.tokens import (
     TokenManager,
     TokenView,
 )
+from onestack.identity.manager.trusts import TrustManager
 from onestack.identity.manager.users import UserManager
 from onestack.identity.tokens import TokenFormat
 from onestack.settings import IdentitySettings
@@ -89,6 +90,7 @@ class IdentityManager:
         self.app_credentials = ApplicationCredentialManager(deps)
         self.access_rules = AccessRuleManager(deps)
         self.stored_policies = StoredPolicyManager(deps)
+        self.trusts = TrustManager(deps)
 
     def cloud_admin(self) -> CloudAdmin:
         """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes
