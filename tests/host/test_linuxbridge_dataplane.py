@@ -298,6 +298,15 @@ def test_floating_ip_is_reachable_from_the_host(lab: LinuxBridgeDataplane) -> No
         lab.ensure_router(router_spec(floating=True))
 
 
+def test_each_network_tracks_connections_in_its_own_zone(lab: LinuxBridgeDataplane) -> None:
+    raw = subprocess.run(["ip", "netns", "exec", names.DATAPLANE_NETNS, "iptables-save", "-t",
+                          "raw"], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    zones = [line.split("--zone ")[1].split()[0] for line in raw.splitlines() if "--zone" in line]
+
+    assert f"-A onestack-ct -i {names.bridge(NET_C)} -j CT --zone" in raw
+    assert len(zones) == len(SEG) == len(set(zones))
+
+
 def test_projects_with_the_same_cidr_stay_apart(lab: LinuxBridgeDataplane) -> None:
     lab.plug(G1.vif((*default_group(G1, G2), ICMP_IN)))
     eventually(lambda: G4.pings("10.0.0.2"), "g4 reaches its own network's DHCP address")
@@ -360,7 +369,7 @@ def test_everything_removed_leaves_nothing(lab: LinuxBridgeDataplane) -> None:
     left = lab.host_inventory()
     assert left["namespaces"] == [names.DATAPLANE_NETNS]
     assert left["links"] == []
-    assert [c for c in left["chains"] if not c.endswith(names.SG_DISPATCH)] == []
+    assert [c for c in left["chains"] if not c.endswith((names.SG_DISPATCH, names.CT_ZONES))] == []
     assert left["processes"] == []
 
     cleaned = host_clean_cli(lab)

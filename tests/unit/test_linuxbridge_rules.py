@@ -125,3 +125,10 @@ def test_metadata_proxy_replaces_identity_headers_the_guest_sent() -> None:
 
     assert headers == {"Accept": "*/*", "X-Onestack-Network-Id": "net-1",
                        "X-Forwarded-For": "10.0.0.5"}  # fmt: skip
+
+
+def test_each_bridge_gets_its_own_conntrack_zone() -> None:
+    assert firewall.zones({"brqb": 7, "brqa": 5}) == [
+        "-A onestack-ct -i brqa -j CT --zone 5",
+        "-A onestack-ct -i brqb -j CT --zone 7",
+    ]

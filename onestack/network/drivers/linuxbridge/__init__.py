@@ -19,6 +19,7 @@ from onestack.settings import NetworkSettings
 
 DP = names.DATAPLANE_NETNS
 FORWARD_HOOK = f"-A FORWARD -j {names.SG_DISPATCH}"
+ZONES_HOOK = f"-A PREROUTING -j {names.CT_ZONES}"
 
 
 class LinuxBridgeDataplane(Dataplane):
@@ -48,6 +49,7 @@ class LinuxBridgeDataplane(Dataplane):
             self._ensure_vxlan(bridge, segment.segmentation_id, segment.mtu)
         if segment.host_address:
             self._ensure_host_link(segment)
+        self._write_zones()
 
     def remove_segment(self, network_id: str) -> None:
         self.remove_dhcp(network_id)
@@ -57,6 +59,8 @@ class LinuxBridgeDataplane(Dataplane):
                 host.delete_link(DP, link)
         host.delete_link(DP, bridge)
         host.delete_link("", names.host_link(network_id))
+        if DP in host.namespaces():
+            self._write_zones()
 
     def _ensure_vxlan(self, bridge: str, vni: int, mtu: int) -> None:
         device = names.vxlan(vni)
@@ -73,6 +77,14 @@ class LinuxBridgeDataplane(Dataplane):
                 f"attach {inner}")  # fmt: skip
         host.do(iproute.link_up(outer, "", segment.mtu), f"bring up {outer}")
         host.ensure_addresses("", outer, {str(segment.host_address)})
+
+    def _write_zones(self) -> None:
+        """The conntrack zone rules for the bridges there are now, in one commit."""
+        bridges = {name: int(link["ifindex"]) for name, link in host.links(DP).items()
+                   if names.is_bridge(name)}  # fmt: skip
+        hook = [] if iptables.has_rule(host.saved(DP, "raw"), ZONES_HOOK) else [ZONES_HOOK]
+        text = iptables.ruleset("raw", [names.CT_ZONES], [*firewall.zones(bridges), *hook])
+        host.do(iptables.restore(DP, text), "write the conntrack zones")
 
     # Ports
 
@@ -133,7 +145,7 @@ class LinuxBridgeDataplane(Dataplane):
         ours = [ns for ns in host.namespaces() if names.is_our_netns(ns)]
         links = [f"{ns}:{link}" for ns in ours for link in host.links(ns) if link != "lo"]
         links += [link for link in host.links("") if link.startswith(names.HOST_LINK_PREFIX)]
-        chains = [f"{ns}:{chain}" for ns in ours for table in ("filter", "nat")
+        chains = [f"{ns}:{chain}" for ns in ours for table in ("filter", "nat", "raw")
                   for chain in iptables.chains(host.saved(ns, table))]  # fmt: skip
         processes = [f"{ns}:{pid}" for ns in ours if ns != DP for pid in host.pids_in(ns)]
         processes += [f"proxy:{p.parent.name}" for p in self.dhcp.proxy_pid_files()

@@ -36,6 +36,13 @@ def dispatch(devnames: Iterable[str]) -> list[str]:
     return out + into
 
 
+def zones(bridges: dict[str, int]) -> list[str]:
+    """One conntrack zone per bridge (its ifindex: unique in the namespace), so two networks
+    with the same addresses never share a connection's state (raw table, before conntrack)."""
+    return [f"-A {names.CT_ZONES} -i {bridge} -j CT --zone {index}"
+            for bridge, index in sorted(bridges.items())]  # fmt: skip
+
+
 def filtered_devices(chains: Iterable[str]) -> list[str]:
     """The devices that have chains, read back from the chain names."""
     return [chain[len(names.SG_IN) :] for chain in chains if chain.startswith(names.SG_IN)]

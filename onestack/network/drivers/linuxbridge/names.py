@@ -10,6 +10,7 @@ DHCP_NETNS_PREFIX = "onestack-dhcp-"
 ROUTER_NETNS_PREFIX = "onestack-router-"
 HOST_LINK_PREFIX = "ostk"  # the only links of ours in the host's own namespace
 SG_DISPATCH = "onestack-sg"
+CT_ZONES = "onestack-ct"
 SG_IN, SG_OUT, SG_EGRESS = "oi-", "oo-", "oe-"
 METADATA_IP = "169.254.169.254"
 
@@ -22,6 +23,10 @@ def is_our_netns(name: str) -> bool:
 
 def bridge(network_id: str) -> str:
     return f"brq{network_id[:11]}"
+
+
+def is_bridge(link: str) -> bool:
+    return link.startswith("brq")
 
 
 def vxlan(vni: int) -> str:
