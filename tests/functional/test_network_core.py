@@ -131,12 +131,19 @@ def test_tenants_never_see_each_other(
         assert_neutron_error(alt.request("DELETE", f"{collection}/{item['id']}"), 404)
         assert item["id"] not in {i["id"] for i in alt.list(collection)}
         assert item["id"] in {i["id"] for i in admin.list(collection)}
+    (group,) = [g for g in demo.list("security-groups") if g["name"] == "default"]
+    assert_neutron_error(alt.request("GET", f"security-groups/{group['id']}"), 404)
+    rule_id = group["security_group_rules"][0]["id"]
+    assert_neutron_error(alt.request("DELETE", f"security-group-rules/{rule_id}"), 404)
+    assert group["id"] not in {g["id"] for g in alt.list("security-groups")}
     refused = alt.request("POST", "ports", json={"port": {"network_id": network["id"]}})
     assert_neutron_error(refused, 404, "NetworkNotFound")
     shared = admin.create("networks", "network", name="everyone", shared=True)
     assert shared["id"] in {n["id"] for n in alt.list("networks")}
     assert_neutron_error(alt.request("DELETE", f"networks/{shared['id']}"), 403)
     owned_by_alt = alt.create("ports", "port", network_id=shared["id"])
+    borrowed = {"port": {"network_id": shared["id"], "security_groups": [group["id"]]}}
+    assert_neutron_error(alt.request("POST", "ports", json=borrowed), 404, "SecurityGroupNotFound")
     assert owned_by_alt["id"] not in {p["id"] for p in demo.list("ports")}
     refused = demo.request("POST", "networks", json={"network": {"name": "x", "shared": True}})
     assert_neutron_error(refused, 403)

@@ -4,8 +4,10 @@ with its gateway on their network, and quotas from unified limits refusing with 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.functional.cloud import CloudProcess
@@ -125,6 +127,10 @@ def test_floating_ips_need_an_external_network_and_a_gateway(
     assert_neutron_error(response, 404, "ExternalGatewayForFloatingIPNotFound")
     assert demo.list("floatingips") == before
     alt, _ = member_of_new_project(cloud, "fipalt")
+    router1 = _named(demo.list("routers"), "router1")
+    assert_neutron_error(alt.request("GET", f"routers/{router1['id']}"), 404, "RouterNotFound")
+    grab = alt.request("PUT", f"routers/{router1['id']}/add_router_interface", json={})
+    assert_neutron_error(grab, 404)
     fip = alt.create("floatingips", "floatingip", floating_network_id=public["id"])
     taken_by_alt = {"port": {"network_id": network["id"]}}
     assert_neutron_error(alt.request("POST", "ports", json=taken_by_alt), 404)
@@ -162,3 +168,23 @@ def test_quotas_come_from_unified_limits(cloud: CloudProcess, admin: NetworkClie
     client.create("networks", "network", name="second")
     unregistered = admin.request("PUT", f"quotas/{project_id}", json={"quota": {"router": 2}})
     assert_neutron_error(unregistered, 400, "NoRegisteredLimit")
+
+
+def test_concurrent_creates_never_pass_a_limit(cloud: CloudProcess, admin: NetworkClient) -> None:
+    client, project_id = member_of_new_project(cloud, "netquota2")
+    cloud.openstack(
+        "registered", "limit", "create", "--service", "network", "--region", "RegionOne",
+        "--default-limit", "-1", "router",
+    )  # fmt: skip
+    cloud.openstack("quota", "set", "--routers", "3", project_id)
+
+    def create(index: int) -> httpx.Response:
+        return client.request("POST", "routers", json={"router": {"name": f"r{index}"}})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(8)))
+    assert {r.status_code for r in answers} <= {201, 409}
+    for refused in (r for r in answers if r.status_code == 409):
+        assert_neutron_error(refused, 409, "OverQuota")
+    assert len(client.list("routers")) <= 3
+    assert len(client.list("routers")) == sum(r.status_code == 201 for r in answers)

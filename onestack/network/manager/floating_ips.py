@@ -107,6 +107,7 @@ class FloatingIpRecords(NetworkBase):
         except Exception:
             self.ports.delete(None, port["id"], by_service=True)  # a failed create keeps nothing
             raise
+        self.quotas.recheck(project_id, "floatingip", lambda: self._remove(fip_id))
         created = self.get(None, fip_id)
         self.notify(caller, "create", "floatingip", created)
         return created
@@ -175,6 +176,15 @@ class FloatingIpRecords(NetworkBase):
         if router_id is None:
             raise errors.ExternalGatewayForFloatingIPNotFound(subnet_id, network_id, port.port_id)
         return fixed, router_id
+
+    def _remove(self, fip_id: str) -> None:
+        with self.writing() as session:
+            row = session.get(FloatingIp, fip_id)
+            if row is None:
+                return
+            port_id = row.floating_port_id
+            session.delete(row)
+        self.ports.delete(None, port_id, by_service=True, quiet=True)
 
     def delete(self, caller: Caller, fip_id: str) -> None:
         with self.writing() as session:

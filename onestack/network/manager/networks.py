@@ -90,6 +90,7 @@ class NetworkRecords(NetworkBase):
                 return render(session, [row])[0]
 
         created = retrying(8, write)
+        self.quotas.recheck(project_id, "network", lambda: self._undo(network_id))
         self.notify(caller, "create", "network", created)
         return created
 
@@ -156,6 +157,12 @@ class NetworkRecords(NetworkBase):
                 f"Requested MTU {asked} is out of range (68-{biggest}) for {network_type}."
             )
         return int(asked)
+
+    def _undo(self, network_id: str) -> None:
+        with self.writing() as session:
+            row = session.get(Network, network_id)
+            if row is not None:
+                session.delete(row)
 
     def update(self, caller: Caller, network_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         with self.writing() as session:

@@ -123,6 +123,9 @@ class PortRecords(NetworkBase):
                 return render(session, [row])[0]
 
         created = retrying(ATTEMPTS, write)
+        self.quotas.recheck(
+            project_id, "port", lambda: self.delete(None, port_id, by_service=True, quiet=True)
+        )
         self.notify(caller, "create", "port", created)
         return created
 
@@ -313,7 +316,11 @@ class PortRecords(NetworkBase):
         ]
         self._allocate(session, row, network, new)  # type: ignore[arg-type]
 
-    def delete(self, caller: Caller | None, port_id: str, by_service: bool = False) -> None:
+    def delete(
+        self, caller: Caller | None, port_id: str, by_service: bool = False, quiet: bool = False
+    ) -> None:
+        """Delete the port; `by_service` also a router's or floating IP's, `quiet` without a
+        notification (undoing a create that was never announced)."""
         with self.writing() as session:
             row = get_port(session, caller, port_id)
             if row.device_owner in SERVICE_OWNERS and not by_service:
@@ -325,7 +332,8 @@ class PortRecords(NetworkBase):
                 self.deps.ownership.enqueue(session, UNPLUG, port_id)
         if bound:
             self.deps.waker.wake()
-        self.notify(caller, "delete", "port", body)
+        if not quiet:
+            self.notify(caller, "delete", "port", body)
 
 
 def _refuse_service_owner(caller: Caller | None, body: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ usage is counted here from network's own tables. Over a limit is Neutron's 409 O
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -67,6 +67,15 @@ class NetworkQuotas:
             self.quotas.enforce(project_id, SERVICE, {resource: count}, self.usage)
         except CommonOverQuota as exc:
             raise errors.OverQuota(exc.resource) from exc
+
+    def recheck(self, project_id: str, resource: str, undo: Callable[[], None]) -> None:
+        """After a create: when concurrent creates took the project past its limit together,
+        `undo` this one and refuse it (oslo.limit's pattern; both may be refused)."""
+        try:
+            self.claim(project_id, resource, 0)
+        except errors.OverQuota:
+            undo()
+            raise
 
     def usage(self, project_id: str, names: list[str]) -> Mapping[str, int]:
         with self.db.reader() as session:

@@ -113,6 +113,7 @@ class RouterRecords(NetworkBase):
         except Exception:
             self._remove(router_id)  # a failed create writes nothing
             raise
+        self.quotas.recheck(project_id, "router", lambda: self._remove(router_id))
         created = self.get(None, router_id)
         self.notify(caller, "create", "router", created)
         return created

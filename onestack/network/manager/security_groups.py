@@ -150,6 +150,9 @@ class SecurityGroupRecords(NetworkBase):
             )
             session.flush()
             created = render(session, [session.get(SecurityGroup, group_id)])[0]  # type: ignore[list-item]
+        self.quotas.recheck(
+            project_id, "security_group", lambda: self._undo(SecurityGroup, group_id)
+        )
         self.notify(caller, "create", "security_group", created)
         return created
 
@@ -184,6 +187,12 @@ class SecurityGroupRecords(NetworkBase):
             session.delete(row)
         self.notify(caller, "delete", "security_group", body)
 
+    def _undo(self, table: Any, row_id: str) -> None:
+        with self.writing() as session:
+            row = session.get(table, row_id)
+            if row is not None:
+                session.delete(row)
+
     # -- rules ------------------------------------------------------------------------------
 
     def list_rules(self, caller: Caller) -> list[dict[str, Any]]:
@@ -211,6 +220,10 @@ class SecurityGroupRecords(NetworkBase):
             stamp(group)
             session.flush()
             created = views.rule(row)
+        rule_id = created["id"]
+        self.quotas.recheck(
+            project_id, "security_group_rule", lambda: self._undo(SecurityGroupRule, rule_id)
+        )
         self.notify(caller, "create", "security_group_rule", created)
         return created
 

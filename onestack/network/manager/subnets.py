@@ -83,6 +83,7 @@ class SubnetRecords(NetworkBase):
             session.flush()
             stamp(network)
             created = render(session, [row])[0]
+        self.quotas.recheck(project_id, "subnet", lambda: self._undo(created["id"]))
         self.notify(caller, "create", "subnet", created)
         return created
 
@@ -120,6 +121,12 @@ class SubnetRecords(NetworkBase):
             updated_at=moment,
             revision_number=1,
         )
+
+    def _undo(self, subnet_id: str) -> None:
+        with self.writing() as session:
+            row = session.get(Subnet, subnet_id)
+            if row is not None:
+                session.delete(row)
 
     def _gateway(self, cidr: ipam.IpNetwork, asked: Any) -> str | None:
         if asked is UNSET:
