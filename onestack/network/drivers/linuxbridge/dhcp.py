@@ -49,8 +49,8 @@ class DhcpServers:
         files = self.files(network_id)
         pidfile.stop(files.pid, str(files.directory))
         pidfile.stop(self._proxy_pid(network_id), network_id)
+        host.delete_link(names.DATAPLANE_NETNS, names.dhcp_outer(network_id))  # both ends
         host.remove_netns(names.dhcp_netns(network_id))
-        host.delete_link(names.DATAPLANE_NETNS, names.dhcp_outer(network_id))
         shutil.rmtree(files.directory, ignore_errors=True)
 
     def _ensure_dnsmasq(self, spec: DhcpSpec, ns: str, inner: str, metadata: bool) -> None:
