@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from onestack.oslib import dnsmasq, iproute, iptables, netns
+from onestack.oslib import dnsmasq, iproute, iptables, kmod, netns
 from onestack.oslib.process import Command
 
 
@@ -137,3 +137,7 @@ def test_dnsmasq_without_gateway_offers_no_router() -> None:
     text = dnsmasq.opts_text("s0", None, 1500, [])
 
     assert text.splitlines() == ["tag:s0,option:router", "tag:s0,option:mtu,1500"]
+
+
+def test_modprobe_loads_one_module() -> None:
+    assert kmod.load("br_netfilter").argv == ("modprobe", "br_netfilter")

@@ -14,12 +14,13 @@ from onestack.network.drivers.base import Dataplane, DhcpSpec, RouterSpec, Segme
 from onestack.network.drivers.linuxbridge import firewall, host, names
 from onestack.network.drivers.linuxbridge import router as lb_router
 from onestack.network.drivers.linuxbridge.dhcp import DhcpServers
-from onestack.oslib import iproute, iptables, netns, pidfile
+from onestack.oslib import iproute, iptables, kmod, netns, pidfile
 from onestack.settings import NetworkSettings
 
 DP = names.DATAPLANE_NETNS
 FORWARD_HOOK = f"-A FORWARD -j {names.SG_DISPATCH}"
 ZONES_HOOK = f"-A PREROUTING -j {names.CT_ZONES}"
+BRIDGE_NETFILTER = Path("/proc/sys/net/bridge")
 
 
 class LinuxBridgeDataplane(Dataplane):
@@ -38,9 +39,10 @@ class LinuxBridgeDataplane(Dataplane):
 
     def ensure_segment(self, segment: Segment) -> None:
         if host.ensure_netns(DP):
-            host.do(
-                netns.sysctl(DP, "net.bridge.bridge-nf-call-iptables", "1"), "filter bridged frames"
-            )
+            if not BRIDGE_NETFILTER.exists():  # security groups see bridged frames only with it
+                host.do(kmod.load("br_netfilter"), "load br_netfilter")
+            filtering = netns.sysctl(DP, "net.bridge.bridge-nf-call-iptables", "1")
+            host.do(filtering, "filter bridged frames")
         bridge = names.bridge(segment.network_id)
         if bridge not in host.links(DP):
             host.do(iproute.bridge_add(bridge, DP), f"create bridge {bridge}")
