@@ -68,6 +68,7 @@ class NetworkManager:
         self.routers = RouterRecords(deps, self.quotas, self.ports)
         self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
         self.plugging = Plugging(deps)
+        self.security_groups.rules_changed = self.plugging.replug_groups
         self.tags = TagRecords(deps)
         self.compute = ComputeFacade(
             deps, self.ports, self.security_groups, self.plugging, is_admin

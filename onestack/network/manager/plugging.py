@@ -2,6 +2,7 @@
 per port (in the database, so a lost wake costs only the agent's poll) and wakes the agent;
 the agent's handler wires the port through the dataplane driver and marks it ACTIVE. Deleting
 a bound port queues `network.unplug` in its transaction; its handler removes the device.
+A change of security group rules plugs the ports it reaches again (`replug_groups`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from onestack.common.ownership import Work
-from onestack.network.drivers import Segment, Vif
-from onestack.network.manager import views
+from onestack.network.drivers import SecurityRule, Segment, Vif
+from onestack.network.manager import secrules, views
 from onestack.network.manager.base import NetworkBase, stamp, tags_of
 from onestack.network.models import Network, Port
 
@@ -32,6 +33,13 @@ class Plugging(NetworkBase):
             except IntegrityError:  # queued already: one plug is enough
                 pass
         self.deps.waker.wake()
+
+    def replug_groups(self, group_ids: list[str]) -> None:
+        """Rules changed: plug again every plugged port they reach, with the new rules."""
+        with self.db.reader() as session:
+            port_ids = secrules.plugged_ports_of(session, group_ids)
+        if port_ids:
+            self.request(port_ids)
 
     def wait_active(self, port_ids: list[str], timeout_s: float) -> bool:
         """Whether every port is ACTIVE before the deadline (polled, never slept through)."""
@@ -58,7 +66,7 @@ class Plugging(NetworkBase):
             if port is None:
                 return
             network = session.get(Network, port.network_id)
-            vif = _vif(port, network)  # type: ignore[arg-type]
+            vif = _vif(port, network, secrules.rules_for(session, port))  # type: ignore[arg-type]
         self.deps.dataplane.plug(vif)
         with self.writing() as session:
             port = session.get(Port, work.resource_id)
@@ -70,7 +78,7 @@ class Plugging(NetworkBase):
         self.notify(None, "update", "port", body)
 
 
-def _vif(port: Port, network: Network) -> Vif:
+def _vif(port: Port, network: Network, rules: tuple[SecurityRule, ...]) -> Vif:
     details = port.vif_details or {}
     segment = Segment(
         network_id=network.network_id,
@@ -89,4 +97,5 @@ def _vif(port: Port, network: Network) -> Vif:
         bridge_name=details.get("bridge_name", f"brq{network.network_id[:11]}"),
         security_group_ids=tuple(g.group_id for g in port.security_groups),
         port_security_enabled=port.port_security_enabled,
+        security_rules=rules,
     )
