@@ -1,5 +1,6 @@
-"""Command builders for `ip` (package iproute2): the tap devices of guests. Only names onestack
-owns are ever passed here; `netns` "" means the host's own namespace."""
+"""Command builders for `ip` (package iproute2): the tap and veth devices of guests and the named
+network namespaces of containers. Only names onestack owns are ever passed here; `netns` ""
+means the host's own namespace."""
 
 from __future__ import annotations
 
@@ -40,12 +41,6 @@ def vxlan_add(name: str, vni: int, netns: str = "", dstport: int = 4789) -> Comm
                "dstport", str(dstport), "nolearning")  # fmt: skip
 
 
-def veth_add(name: str, peer: str, netns: str = "", peer_netns: str = "") -> Command:
-    """A veth pair: `name` in `netns`, `peer` in `peer_netns` (or beside it when "")."""
-    where = ("netns", peer_netns) if peer_netns else ()
-    return _ip(netns, "link", "add", "name", name, "type", "veth", "peer", "name", peer, *where)
-
-
 def link_up(name: str, netns: str = "", mtu: int | None = None) -> Command:
     sized = ("mtu", str(mtu)) if mtu else ()
     return _ip(netns, "link", "set", "dev", name, *sized, "up")
@@ -79,3 +74,31 @@ def route_replace_default(via: str, netns: str) -> Command:
     if not netns:
         raise ValueError("the host's default route is not ours to change")
     return _ip(netns, "route", "replace", "default", "via", via)
+
+
+def veth_add(name: str, peer: str, peer_netns: str, netns: str = "") -> Command:
+    """A veth pair: `name` in `netns`, its peer `peer` created directly in `peer_netns`."""
+    return _ip(netns, "link", "add", "dev", name, "type", "veth", "peer", "name", peer,
+               "netns", peer_netns)  # fmt: skip
+
+
+def link_reset(name: str, mac: str, mtu: int, netns: str = "") -> Command:
+    """Take a link down and give it a MAC address and MTU (its guest brings it up)."""
+    return _ip(netns, "link", "set", "dev", name, "down", "address", mac, "mtu", str(mtu))
+
+
+def addr_flush(name: str, netns: str = "") -> Command:
+    """Forget every address of a link (a restarted guest asks DHCP again)."""
+    return _ip(netns, "addr", "flush", "dev", name)
+
+
+def netns_add(name: str) -> Command:
+    return Command(("ip", "netns", "add", name))
+
+
+def netns_delete(name: str) -> Command:
+    return Command(("ip", "netns", "del", name))
+
+
+def link_down(name: str, netns: str = "") -> Command:
+    return _ip(netns, "link", "set", "dev", name, "down")

@@ -1,17 +1,10 @@
-"""Command builders for network namespaces (`ip netns`): create, delete, list, run inside.
-Only namespaces onestack owns are ever named here."""
+"""Command builders for network namespaces (`ip netns`): list, pids, run inside (creating and
+deleting one are `iproute.netns_add` / `netns_delete`). Only namespaces onestack owns are
+ever named here."""
 
 from __future__ import annotations
 
 from onestack.oslib.process import Command
-
-
-def add(name: str) -> Command:
-    return Command(("ip", "netns", "add", name))
-
-
-def delete(name: str) -> Command:
-    return Command(("ip", "netns", "delete", name))
 
 
 def list_all() -> Command:

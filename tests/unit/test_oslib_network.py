@@ -52,9 +52,9 @@ def test_vxlan_has_no_learning_and_no_peer() -> None:
 
 
 def test_veth_peer_goes_to_the_other_namespace() -> None:
-    command = iproute.veth_add("dhpabc", "ns-abc", "dp", "onestack-dhcp-abc")
+    command = iproute.veth_add("dhpabc", "ns-abc", "onestack-dhcp-abc", "dp")
 
-    assert command.argv == ("ip", "-n", "dp", "link", "add", "name", "dhpabc", "type", "veth",
+    assert command.argv == ("ip", "-n", "dp", "link", "add", "dev", "dhpabc", "type", "veth",
                             "peer", "name", "ns-abc", "netns", "onestack-dhcp-abc")  # fmt: skip
 
 

@@ -74,7 +74,7 @@ class LinuxBridgeDataplane(Dataplane):
         outer, inner = names.host_link(segment.network_id), names.host_link_peer(segment.network_id)
         if outer not in host.links(""):
             host.delete_link(DP, inner)  # half of an earlier attempt
-            host.do(iproute.veth_add(outer, inner, "", DP), f"create {outer}")
+            host.do(iproute.veth_add(outer, inner, DP), f"create {outer}")
         host.do(iproute.link_up_on_bridge(inner, names.bridge(segment.network_id), segment.mtu, DP),
                 f"attach {inner}")  # fmt: skip
         host.do(iproute.link_up(outer, "", segment.mtu), f"bring up {outer}")
@@ -168,5 +168,5 @@ class LinuxBridgeDataplane(Dataplane):
             if link.startswith(names.HOST_LINK_PREFIX):
                 host.delete_link("", link)
         if DP in host.namespaces():
-            host.do(netns.delete(DP), f"delete namespace {DP}")
+            host.do(iproute.netns_delete(DP), f"delete namespace {DP}")
         shutil.rmtree(self.state_dir, ignore_errors=True)

@@ -30,7 +30,7 @@ def ensure_netns(name: str) -> bool:
     """The namespace exists with lo up; True when it was made now."""
     if name in namespaces():
         return False
-    do(netns.add(name), f"create namespace {name}")
+    do(iproute.netns_add(name), f"create namespace {name}")
     do(iproute.link_up("lo", name), f"bring up lo in {name}")
     return True
 
@@ -41,7 +41,7 @@ def remove_netns(name: str) -> None:
         return
     for pid in pids_in(name):
         pidfile.signal_pid(pid, signal.SIGKILL)
-    do(netns.delete(name), f"delete namespace {name}")
+    do(iproute.netns_delete(name), f"delete namespace {name}")
 
 
 def pids_in(name: str) -> list[int]:
@@ -87,7 +87,7 @@ def ensure_veth(outer: str, inner: str, inner_ns: str, bridge: str, mtu: int) ->
     if outer not in links(names.DATAPLANE_NETNS):
         if inner in links(inner_ns):  # half of an earlier attempt: start again
             do(iproute.link_delete(inner, inner_ns), f"remove stale {inner}")
-        do(iproute.veth_add(outer, inner, names.DATAPLANE_NETNS, inner_ns), f"create veth {outer}")
+        do(iproute.veth_add(outer, inner, inner_ns, names.DATAPLANE_NETNS), f"create veth {outer}")
     do(iproute.link_up_on_bridge(outer, bridge, mtu, names.DATAPLANE_NETNS), f"attach {outer}")
     do(iproute.link_up(inner, inner_ns, mtu), f"bring up {inner}")
 
