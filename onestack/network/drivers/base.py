@@ -154,7 +154,9 @@ class Dataplane(ABC):
     @abstractmethod
     def plug(self, vif: Vif) -> None:
         """The port is wired to its segment's bridge with its security groups applied; the
-        segment is ensured first. After this returns the port may be reported ACTIVE."""
+        segment is ensured first. After this returns the port may be reported ACTIVE. Called
+        again with other `security_rules` it replaces the port's filters; the device itself
+        (`devname`, `tap<port_id[:11]>`) is the compute driver's, and may come after."""
 
     @abstractmethod
     def unplug(self, port_id: str) -> None:
@@ -162,7 +164,10 @@ class Dataplane(ABC):
 
     @abstractmethod
     def ensure_router(self, router: RouterSpec) -> None:
-        """The router exists with exactly these gateway addresses and interfaces."""
+        """The router exists with exactly these gateway addresses and interfaces (and, for a
+        driver that carries traffic, exactly these `legs`, `external` leg and floating IPs,
+        with SNAT when `enable_snat`). The segments of its legs are ensured first by the
+        caller; a leg on a network this host has no bridge for raises `DataplaneError`."""
 
     @abstractmethod
     def remove_router(self, router_id: str) -> None:
