@@ -213,3 +213,7 @@ class InvalidDomainConfig(Forbidden):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"Invalid domain specific configuration: {detail}")
+
+
+class ConsumerNotFound(ResourceNotFound):
+    kind = "consumer"

@@ -233,6 +233,10 @@ class ServicePortInUse(Conflict):
         )
 
 
+class SecurityGroupDefaultAlreadyExists(Conflict):
+    message = "Default security group already exists."
+
+
 class SecurityGroupCannotUpdateDefault(Conflict):
     message = "Updating default security group not allowed."
 

@@ -84,6 +84,12 @@ def test_cli_network_subnet_port_and_security_groups(cloud: CloudProcess) -> Non
 
 def test_default_security_group_rules(demo: NetworkClient) -> None:
     (group,) = [g for g in demo.list("security-groups") if g["name"] == "default"]
+    other = demo.create("security-groups", "security_group", name="not-default")
+    renamed = {"security_group": {"name": "default"}}
+    assert_neutron_error(demo.request("PUT", f"security-groups/{other['id']}", json=renamed), 409)
+    second = demo.request("POST", "security-groups", json=renamed)
+    assert_neutron_error(second, 409, "SecurityGroupDefaultAlreadyExists")
+    demo.delete("security-groups", other["id"])
     rules = {
         (r["direction"], r["ethertype"], r["remote_group_id"])
         for r in group["security_group_rules"]
@@ -246,6 +252,19 @@ def test_notifications_name_the_resource(cloud: CloudProcess, demo: NetworkClien
     assert network["id"] in {n["payload"]["network"]["id"] for n in created}
     assert network["id"] in {n["payload"]["network"]["id"] for n in deleted}
     assert {n["publisher_id"].split(".")[0] for n in created} == {"network"}
+
+
+def test_bulk_creates_make_all_or_nothing(demo: NetworkClient) -> None:
+    body = {"networks": [{"name": "bulk-1"}, {"name": "bulk-2"}]}
+    response = demo.request("POST", "networks", json=body)
+    assert response.status_code == 201, response.text
+    made = response.json()["networks"]
+    assert [n["name"] for n in made] == ["bulk-1", "bulk-2"]
+    ports = {"ports": [{"network_id": made[0]["id"]}, {"network_id": "no-such-network"}]}
+    assert_neutron_error(demo.request("POST", "ports", json=ports), 404, "NetworkNotFound")
+    assert demo.list("ports", network_id=made[0]["id"]) == []
+    for network in made:
+        demo.delete("networks", network["id"])
 
 
 def test_ipv6_subnets_hand_out_addresses(demo: NetworkClient) -> None:

@@ -35,12 +35,14 @@ def _named(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 def test_the_cloud_starts_with_public_private_and_router1(
-    cloud: CloudProcess, demo: NetworkClient
+    cloud: CloudProcess, demo: NetworkClient, admin: NetworkClient
 ) -> None:
     public = _named(demo.list("networks"), "public")
     assert public["router:external"] and not public["shared"]
     assert public["provider:network_type"] == "flat"
-    subnet = _named(demo.list("subnets"), "public-subnet")
+    # As in Neutron, tenants see an external network but not its subnets (unless shared).
+    assert "public-subnet" not in {s["name"] for s in demo.list("subnets")}
+    subnet = _named(admin.list("subnets"), "public-subnet")
     assert (subnet["cidr"], subnet["gateway_ip"], subnet["enable_dhcp"]) == (
         "172.24.4.0/24",
         "172.24.4.1",

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.body import parse_body
+from onestack.common.body import loads, parse_body, validate
 from onestack.common.http import JSONResponse
 from onestack.network import errors
 from onestack.network.api.common import caller, check, check_attributes, enforce, manager, resource
@@ -80,13 +80,43 @@ async def _list(c: Collection, request: Request) -> Response:
 
 
 async def _create(c: Collection, request: Request) -> Response:
-    body = await resource(request, c.create_body, c.singular)
+    """One resource (`{"network": {...}}`), or several at once (`{"networks": [...]}`):
+    all of them or, when one fails, none (those made are deleted again)."""
+    document = loads(await request.body() or b"{}")
+    if isinstance(document, dict) and isinstance(document.get(c.plural), list):
+        bodies = [_valid(c, {c.singular: item}) for item in document[c.plural]]
+        return JSONResponse({c.plural: _create_all(c, request, bodies)}, status_code=201)
+    body = _valid(c, document)
+    return JSONResponse({c.singular: _create_one(c, request, body)}, status_code=201)
+
+
+def _valid(c: Collection, document: Any) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise errors.InvalidInput("The request body must be a JSON object.")
+    parsed = validate(document, c.create_body)
+    return getattr(parsed, c.singular).model_dump(exclude_unset=True, by_alias=True)
+
+
+def _create_one(c: Collection, request: Request, body: dict[str, Any]) -> dict[str, Any]:
     who = caller(request)
     project = body.get("project_id") or body.get("tenant_id") or who.project_id
     check(request, who, f"create_{c.singular}", {**body, "project_id": project})
     check_attributes(request, who, f"create_{c.singular}", body, c.guarded)
-    created = c.records(manager(request)).create(who, body)
-    return JSONResponse({c.singular: created}, status_code=201)
+    return c.records(manager(request)).create(who, body)
+
+
+def _create_all(
+    c: Collection, request: Request, bodies: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    made: list[dict[str, Any]] = []
+    try:
+        for body in bodies:
+            made.append(_create_one(c, request, body))
+    except Exception:
+        for item in reversed(made):
+            c.records(manager(request)).delete(caller(request), item["id"])
+        raise
+    return made
 
 
 async def _fetch(c: Collection, request: Request, action: str) -> tuple[Any, dict[str, Any]]:

@@ -78,6 +78,8 @@ def _tags_match(tags: list[str], key: str, values: list[str]) -> bool:
 def _fixed_ip_matches(fixed_ips: list[dict[str, str]], value: str) -> bool:
     """`fixed_ips=ip_address=10.0.0.5` or `fixed_ips=subnet_id=...`, as clients send."""
     name, _, wanted = value.partition("=")
+    if name == "ip_address_substr":
+        return any(wanted in entry["ip_address"] for entry in fixed_ips)
     return any(entry.get(name) == wanted for entry in fixed_ips)
 
 

@@ -13,6 +13,8 @@ from onestack.network.api.common import caller, check, manager
 from onestack.network.api.schemas import RouterCreateBody, RouterInterfaceBody, RouterUpdateBody
 
 GUARDED = (
+    "distributed",
+    "ha",
     "external_gateway_info:enable_snat",
     "external_gateway_info:external_fixed_ips",
 )

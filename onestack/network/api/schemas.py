@@ -200,6 +200,8 @@ class RouterCreate(Owned):
     description: str | None = NAME
     admin_state_up: bool = True
     external_gateway_info: GatewayInfo | None = None
+    distributed: bool | None = None
+    ha: bool | None = None
 
 
 class RouterUpdate(Strict):
@@ -208,6 +210,8 @@ class RouterUpdate(Strict):
     admin_state_up: bool | None = None
     external_gateway_info: GatewayInfo | None = None
     routes: list[StaticRoute] | None = None
+    distributed: bool | None = None
+    ha: bool | None = None
 
 
 class RouterCreateBody(Strict):

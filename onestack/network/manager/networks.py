@@ -24,12 +24,13 @@ from onestack.network.manager.base import (
     tags_of,
 )
 from onestack.network.manager.quota import NetworkQuotas
-from onestack.network.models import IpAllocation, Network, Port, Subnet
+from onestack.network.models import FloatingIp, IpAllocation, Network, Port, Subnet
 
 NETWORK_TYPES = ("flat", "vxlan", "local")
 MTU = {"vxlan": 1450, "flat": 1500, "local": 1500}
-# Ports the network makes for itself; anything else on a network keeps it from being deleted.
-OWN_PORTS = ("network:dhcp",)
+# Ports deleted with their network (its DHCP ports, and its floating IPs with theirs, as
+# Neutron does); any other port keeps the network from being deleted.
+OWN_PORTS = ("network:dhcp", "network:floatingip")
 
 
 def render(session: Session, rows: list[Network]) -> list[dict[str, Any]]:
@@ -193,6 +194,11 @@ class NetworkRecords(NetworkBase):
             )
             if in_use:
                 raise errors.NetworkInUse(network_id)
+            floating = select(FloatingIp).where(FloatingIp.floating_network_id == network_id)
+            for fip in session.scalars(floating):
+                drop_tags(session, fip.floating_ip_id)
+                session.delete(fip)
+            session.flush()
             for port in session.scalars(select(Port).where(Port.network_id == network_id)):
                 session.delete(port)
             session.flush()

@@ -88,6 +88,7 @@ class RouterRecords(NetworkBase):
     ) -> dict[str, Any]:
         """A router per `body`; `caller` None is the service itself (the bootstrap)."""
         project_id = owner_for(caller, body) if caller is not None else project_id
+        _refuse_unsupported(body)
         self.quotas.claim(project_id, "router")
         gateway = body.get("external_gateway_info")
         if gateway:
@@ -176,6 +177,7 @@ class RouterRecords(NetworkBase):
     def update(self, caller: Caller, router_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         if changes.get("routes"):
             raise errors.InvalidInput("Static routes (the extraroute extension) are not supported.")
+        _refuse_unsupported(changes)
         with self.writing() as session:
             row = get_router(session, caller, router_id)
             simple = ("name", "description", "admin_state_up")
@@ -317,6 +319,12 @@ class RouterRecords(NetworkBase):
             inner = session.get(Port, fip.port_id) if fip.port_id else None
             if inner is not None and subnets & {a.subnet_id for a in inner.fixed_ips}:
                 raise errors.RouterInterfaceInUseByFloatingIP(router_id, fip.floating_ip_id)
+
+
+def _refuse_unsupported(body: dict[str, Any]) -> None:
+    for name in ("distributed", "ha"):
+        if body.get(name):
+            raise errors.InvalidInput(f"Routers with {name} set are not supported.")
 
 
 def _interface_info(router_id: str, project_id: str, port: dict[str, Any]) -> dict[str, Any]:

@@ -128,7 +128,7 @@ class SecurityGroupRecords(NetworkBase):
     def create(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         project_id = owner_for(caller, body)
         if body.get("name") == DEFAULT:
-            raise errors.InvalidInput("Default security group already exists.")
+            raise errors.SecurityGroupDefaultAlreadyExists()
         self.ensure_default(project_id)
         self.quotas.claim(project_id, "security_group")
         group_id = new_id()
@@ -164,6 +164,8 @@ class SecurityGroupRecords(NetworkBase):
             row = get_group(session, caller, group_id)
             if row.name == DEFAULT and changes.get("name", DEFAULT) != DEFAULT:
                 raise errors.SecurityGroupCannotUpdateDefault()
+            if row.name != DEFAULT and changes.get("name") == DEFAULT:
+                raise errors.SecurityGroupDefaultAlreadyExists()
             stamp(
                 row,
                 **{k: v for k, v in changes.items() if k in ("name", "description", "stateful")},
@@ -177,9 +179,11 @@ class SecurityGroupRecords(NetworkBase):
         with self.writing() as session:
             row = get_group(session, caller, group_id)
             body = render(session, [row])[0]
-            if session.get(DefaultSecurityGroup, row.project_id) is not None and (
-                session.get(DefaultSecurityGroup, row.project_id).group_id == group_id  # type: ignore[union-attr]
-            ):
+            default = session.get(DefaultSecurityGroup, row.project_id)
+            is_default = default is not None and default.group_id == group_id
+            # Only an admin removes a project's default group (cleaning up a project); it is
+            # made again on the project's next use.
+            if is_default and not caller.is_admin:
                 raise errors.SecurityGroupCannotRemoveDefault()
             used = session.scalar(
                 select(PortSecurityGroup.port_id).where(PortSecurityGroup.group_id == group_id)
@@ -187,6 +191,8 @@ class SecurityGroupRecords(NetworkBase):
             if used is not None:
                 raise errors.SecurityGroupInUse(group_id)
             drop_tags(session, group_id)
+            if is_default:
+                session.delete(default)
             session.delete(row)
         self.notify(caller, "delete", "security_group", body)
 
@@ -329,7 +335,10 @@ def _ports(protocol: str | None, low: Any, high: Any) -> tuple[int | None, int |
         return low, high
     if number not in WITH_PORTS:
         raise errors.InvalidInput(f"Port ranges are not supported for protocol {protocol}.")
-    low = high if low is None else low
+    if low is None:
+        raise errors.InvalidInput(
+            "For TCP/UDP protocols, port_range_min must be <= port_range_max."
+        )
     high = low if high is None else high
     for value in (low, high):
         if not 1 <= value <= 65535:

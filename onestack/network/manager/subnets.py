@@ -16,7 +16,6 @@ from onestack.network.manager.base import (
     NetworkBase,
     drop_tags,
     get_network,
-    network_visible,
     new_id,
     now,
     owner_for,
@@ -38,7 +37,7 @@ def subnet_visible(session: Session, caller: Caller, subnet: Subnet) -> bool:
     if caller.owns(subnet.project_id):
         return True
     network = session.get(Network, subnet.network_id)
-    return network is not None and network_visible(caller, network)
+    return network is not None and network.shared
 
 
 def get_subnet(session: Session, caller: Caller | None, subnet_id: str) -> Subnet:
@@ -55,8 +54,11 @@ class SubnetRecords(NetworkBase):
 
     def list(self, caller: Caller) -> list[dict[str, Any]]:
         with self.db.reader() as session:
+            # Subnets of an external network stay hidden unless it is shared, as in Neutron.
             visible = {
-                n.network_id for n in session.scalars(select(Network)) if network_visible(caller, n)
+                n.network_id
+                for n in session.scalars(select(Network))
+                if caller.is_admin or n.shared or n.project_id == caller.project_id
             }
             rows = [
                 s
