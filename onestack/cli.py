@@ -1,5 +1,5 @@
 """The `onestack` command: `up`, `serve api`, `agent image`, `status`, `db upgrade`,
-`policy dump`, `token`."""
+`policy dump`, `token`, `host-clean`."""
 
 from __future__ import annotations
 
@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", parents=[common], help="what runs where, and answers")
     status.set_defaults(handler=cmd_status)
+
+    host_clean = commands.add_parser(
+        "host-clean", parents=[common], help="remove everything the dataplane made on this host"
+    )
+    host_clean.set_defaults(handler=cmd_host_clean)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(required=True, metavar="action")
@@ -219,6 +224,23 @@ def cmd_network_agent(settings: Settings, args: argparse.Namespace) -> int:
     migrate.upgrade(settings.sqlalchemy_url)
     print(f"onestack: network agent running (pid {os.getpid()})", flush=True)
     cloud.serve_network_agent(settings)
+    return 0
+
+
+def cmd_host_clean(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove the dataplane's namespaces, links, chains, daemons and files (and nothing else);
+    refused while this state directory's cloud runs, whose agent would make them again."""
+    from onestack.common.ownership import pid_running
+    from onestack.network.drivers.linuxbridge import LinuxBridgeDataplane
+
+    if settings.run_file.exists() and pid_running(json.loads(settings.run_file.read_text())["pid"]):
+        print("onestack is running here; stop it before host-clean", file=sys.stderr)
+        return 1
+    dataplane = LinuxBridgeDataplane.from_settings(settings.network)
+    found = dataplane.host_inventory()
+    dataplane.host_clean()
+    for kind, items in found.items():
+        print(f"removed {len(items)} {kind}" + "".join(f"\n  {item}" for item in items))
     return 0
 
 

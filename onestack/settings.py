@@ -145,6 +145,11 @@ class NetworkSettings(BaseModel):
     vxlan_id_min: int = Field(1, ge=1, le=16_777_215)
     vxlan_id_max: int = Field(1000, ge=1, le=16_777_215)
     policy_file: Path | None = None
+    # The linuxbridge dataplane's files (dnsmasq hosts, pid files); `host-clean` empties it.
+    dataplane_dir: Path = Path("/run/onestack/dataplane")
+    # Where the metadata proxies forward guests' requests (compute's metadata API); None
+    # serves no metadata.
+    metadata_url: str | None = None
 
     @field_validator("public_cidr")
     @classmethod

@@ -18,10 +18,11 @@ from onestack.network.manager.bootstrap import Bootstrap, check_public_range
 from onestack.network.manager.compute import ComputeFacade, Requests
 from onestack.network.manager.floating_ips import FloatingIpRecords
 from onestack.network.manager.networks import NetworkRecords
-from onestack.network.manager.plugging import PLUG, UNPLUG, Plugging
+from onestack.network.manager.plugging import PLUG, REPLUG, UNPLUG, Plugging
 from onestack.network.manager.ports import PortRecords
 from onestack.network.manager.quota import RESOURCES, LimitWriter, NetworkQuotas
 from onestack.network.manager.routers import RouterRecords
+from onestack.network.manager.routing import SYNC, RouterSync
 from onestack.network.manager.security_groups import (
     SecurityGroupRecords,
     SecurityGroupRuleRecords,
@@ -68,6 +69,10 @@ class NetworkManager:
         self.routers = RouterRecords(deps, self.quotas, self.ports)
         self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
         self.plugging = Plugging(deps)
+        self.router_sync = RouterSync(deps)
+        self.routers.router_changed = self.router_sync.request
+        self.floating_ips.router_changed = self.router_sync.request
+        self.security_groups.rules_changed = self.plugging.replug_groups
         self.tags = TagRecords(deps)
         self.compute = ComputeFacade(
             deps, self.ports, self.security_groups, self.plugging, is_admin
@@ -87,7 +92,12 @@ class NetworkManager:
 
     def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
         """What the network agent runs: plugging and unplugging ports through the dataplane."""
-        return {PLUG: self.plugging.run_work, UNPLUG: self.plugging.run_unplug}
+        return {
+            PLUG: self.plugging.run_work,
+            UNPLUG: self.plugging.run_unplug,
+            REPLUG: self.plugging.run_replug,
+            SYNC: self.router_sync.run_work,
+        }
 
     # -- the facade compute calls (docs/architecture.md "Network") ----------------------------
 

@@ -5,6 +5,7 @@ network:router_interface). A subnet is attached to a router at most once."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -69,6 +70,9 @@ class RouterRecords(NetworkBase):
         super().__init__(deps)
         self.quotas = quotas
         self.ports = ports
+        # Told each router whose host state may have changed (the manager points it at the
+        # router sync).
+        self.router_changed: Callable[[str], None] = lambda router_id: None
 
     def list(self, caller: Caller) -> list[dict[str, Any]]:
         with self.db.reader() as session:
@@ -117,6 +121,7 @@ class RouterRecords(NetworkBase):
         self.quotas.recheck(project_id, "router", lambda: self._remove(router_id))
         created = self.get(None, router_id)
         self.notify(caller, "create", "router", created)
+        self.router_changed(router_id)
         return created
 
     def _check_external(self, network_id: str) -> None:
@@ -185,6 +190,7 @@ class RouterRecords(NetworkBase):
                 self._clear_gateway(router_id)
         updated = self.get(caller, router_id)
         self.notify(caller, "update", "router", updated)
+        self.router_changed(router_id)
         return updated
 
     def delete(self, caller: Caller, router_id: str) -> None:
@@ -195,6 +201,7 @@ class RouterRecords(NetworkBase):
         self._clear_gateway(router_id)
         self._remove(router_id)
         self.notify(caller, "delete", "router", body)
+        self.router_changed(router_id)
 
     def _remove(self, router_id: str) -> None:
         with self.db.reader() as session:
@@ -239,6 +246,7 @@ class RouterRecords(NetworkBase):
             made = self.ports.update(None, port.port_id, changes)
         info = _interface_info(router_id, project_id, made)
         self.notifier.info("router.interface.create", {"router_interface": info})
+        self.router_changed(router_id)
         return info
 
     def _attachable_subnet(
@@ -289,6 +297,7 @@ class RouterRecords(NetworkBase):
             self._refuse_if_floating_ips_need(session, router_id, found)
         self.ports.delete(None, found.port_id, by_service=True)
         self.notifier.info("router.interface.delete", {"router_interface": info})
+        self.router_changed(router_id)
         return info
 
     def _interface(self, session: Session, router_id: str, subnet_id: Any, port_id: Any) -> Port:
