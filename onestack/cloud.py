@@ -146,6 +146,7 @@ def _setup(settings: Settings) -> BootstrapResult:
         image = image_manager(settings, db, Notifier(LocalBus(), "image"))
         image.recover()
         image.ownership.retire()
+        image.metadef_defaults.load()  # the shipped namespaces that are missing
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection

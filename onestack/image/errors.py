@@ -161,3 +161,22 @@ class ImportMethodNotEnabled(BadRequest):
         super().__init__(
             f"Import method {method} is not enabled in this cloud (enabled: {offered})."
         )
+
+
+class MetadefNotFound(NotFound):
+    """A namespace (or one of its objects, properties, tags, resource types) that does not
+    exist or that the caller may not see."""
+
+    def __init__(self, kind: str, name: str, namespace: str | None = None) -> None:
+        where = f" in namespace {namespace}" if namespace else ""
+        super().__init__(f"Metadata definition {kind} {name} not found{where}.")
+
+
+class MetadefDuplicate(Conflict):
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"A metadata definition {kind} with name={name} already exists.")
+
+
+class MetadefProtected(Forbidden):
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"Metadata definition {kind} {name} is protected and cannot be deleted.")
