@@ -180,3 +180,8 @@ class MetadefDuplicate(Conflict):
 class MetadefProtected(Forbidden):
     def __init__(self, kind: str, name: str) -> None:
         super().__init__(f"Metadata definition {kind} {name} is protected and cannot be deleted.")
+
+
+class TaskNotFound(NotFound):
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"Task with the given id {task_id} not found.")

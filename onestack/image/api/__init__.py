@@ -26,6 +26,7 @@ from onestack.image.api import (
     metadefs,
     schemas,
     stores,
+    tasks,
     versions,
 )
 from onestack.image.manager import ImageManager
@@ -43,6 +44,7 @@ ROUTERS = (
     stores,
     metadefs,
     metadef_items,
+    tasks,
 )
 
 

@@ -25,6 +25,7 @@ from onestack.image.manager.query import SORT_KEYS, ListQuery
 from onestack.image.manager.quota import ImageQuotas
 from onestack.image.manager.staging import STAGE, StagingManager
 from onestack.image.manager.stores import StoreSet
+from onestack.image.manager.tasks import TASK, TaskManager, TaskQuery
 from onestack.settings import ImageSettings
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "ImportRequest",
     "ListQuery",
     "NamespaceQuery",
+    "TaskQuery",
 ]
 
 
@@ -66,6 +68,7 @@ class ImageManager:
         self.staging = StagingManager(deps, self.data)
         self.imports = ImportManager(deps, self.data)
         self.locations = LocationManager(deps)
+        self.tasks = TaskManager(deps, self.images, self.data)
         # The metadata definitions catalog.
         self.namespaces = NamespaceManager(deps)
         self.metadef_items = ItemManager(deps)
@@ -86,8 +89,8 @@ class ImageManager:
         return self.ownership.reap(handlers, self.data.discard_partial)
 
     def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
-        """What the image agent runs: imports, queued or left by a dead agent."""
-        return {IMPORT: self.imports.run_work}
+        """What the image agent runs: imports and import tasks, queued or left by a dead agent."""
+        return {IMPORT: self.imports.run_work, TASK: self.tasks.run_work}
 
     @property
     def store(self) -> ImageStore:

@@ -395,7 +395,8 @@ class ImportManager(ImageBase):
         queued imports wait for an agent."""
         message = "The import was interrupted by a restart of the image service."
         with self.writing() as session:
-            queued = select(WorkRow.resource_id).where(WorkRow.kind == IMPORT)
+            # Import tasks of the tasks API (`tasks.py`, work kind image.task) resume too.
+            queued = select(WorkRow.resource_id).where(WorkRow.kind.in_((IMPORT, "image.task")))
             resumable = set(session.scalars(queued))
             running = select(ImageTask).where(ImageTask.status.in_(RUNNING))
             for task in session.scalars(running):
