@@ -29,6 +29,7 @@ KNOWN = frozenset(
         "sort",
         "visibility",
         "tag",
+        "size",
         "size_min",
         "size_max",
         "protected",
@@ -53,6 +54,7 @@ def parse(params: QueryParams, settings: ImageSettings) -> ListQuery:
     if "visibility" in params:
         query.visibility = _one_of("visibility", params["visibility"], VISIBILITIES)
     query.tags = params.getlist("tag")
+    query.size = integer(params, "size")
     query.size_min = integer(params, "size_min")
     query.size_max = integer(params, "size_max")
     query.protected = _boolean(params, "protected")
