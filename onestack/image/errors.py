@@ -7,7 +7,8 @@ Forbidden family: ReadonlyProperty, ReservedProperty, ImageProtected,
 InvalidImageStatusTransition, PropertyNotFound, Duplicate*,
 ImportConflict, StoreNotAvailable                             409 (400 for the actions)
 InvalidParameter (bad filter, sort key, marker, patch),
-UnknownStore (upload header), ImportMethodNotEnabled          400
+UnknownStore (upload header), ImportMethodNotEnabled,
+InvalidImageFormat (data vs disk_format)                      400
 ImageTooLarge, TooManyItems                                   413
 UnsupportedMediaType                                          415
 RangeNotSatisfiable                                           416
@@ -185,3 +186,7 @@ class MetadefProtected(Forbidden):
 class TaskNotFound(NotFound):
     def __init__(self, task_id: str) -> None:
         super().__init__(f"Task with the given id {task_id} not found.")
+
+
+class InvalidImageFormat(BadRequest):
+    """Data that does not match its disk_format, or that is unsafe (`manager/formats.py`)."""

@@ -298,10 +298,12 @@ def series(admin: ImageClient) -> list[dict[str, Any]]:
     made = []
     for index, name in enumerate(["s-c", "s-a", "s-e", "s-b", "s-d"]):
         image = admin.create(
-            name=name, tags=["series"], disk_format="qcow2" if index % 2 else "raw",
+            name=name, tags=["series"], disk_format="vhdx" if index % 2 else "raw",
             container_format="bare", flavour=f"f{index % 2}",
         )  # fmt: skip
-        admin.upload(image["id"], b"x" * (index + 1) * 10)
+        # A VHDX is checked for its signature only (format enforcement): small ones do.
+        signature = b"vhdxfile" if index % 2 else b""
+        admin.upload(image["id"], signature.ljust((index + 1) * 10, b"x"))
         made.append(admin.show(image["id"]))
     return made
 

@@ -221,13 +221,21 @@ class ImportManager(ImageBase):
             owner_id = self.ownership.owner_id
             for store_id in job.targets:
                 tee.add(store_id, self.stores[store_id].writer(job.image_id, owner_id))
-            source = self._source(job)
-            size, md5, secure = await self.data._stream(aiter_chunks(source), tee)
+            source = aiter_chunks(self._source(job))
+            if job.method == "glance-direct":  # a copy is of data that passed already
+                source = self.data.inspecting(source, job.image.disk_format)
+            size, md5, secure = await self.data._stream(source, tee)
             if job.method == "copy-image" and job.image.checksum not in (None, md5):
                 raise ImportFailed("The copied data does not match the image's checksum.")
             committed = await anyio.to_thread.run_sync(tee.commit_all)
             self._step(job, "committed", committed, size=size, md5=md5, secure=secure)
-        except (ImportFailed, errors.ImageTooLarge, OSError, DataNotFound) as exc:
+        except (
+            ImportFailed,
+            errors.ImageTooLarge,
+            errors.InvalidImageFormat,
+            OSError,
+            DataNotFound,
+        ) as exc:
             tee.abort()
             message = str(exc) or type(exc).__name__
             self._finish_failed(task_id, message, job.targets, tee.committed)
