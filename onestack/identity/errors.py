@@ -189,3 +189,27 @@ class TrustValidationError(BadRequest):
 
 class TrustForbidden(Forbidden):
     """What a trust does not allow (a role the trustor lacks, a use too many, redelegation)."""
+
+
+class EndpointGroupNotFound(ResourceNotFound):
+    kind = "endpoint group"
+
+
+class ProjectEndpointNotFound(NotFound):
+    def __init__(self, project_id: str, endpoint_id: str) -> None:
+        super().__init__(f"Endpoint {endpoint_id} is not associated with project {project_id}.")
+
+
+class DomainConfigNotFound(NotFound):
+    def __init__(self, domain_id: str, group: str | None = None, option: str | None = None):
+        where = "/".join(part for part in (group, option) if part)
+        super().__init__(
+            f"Could not find Domain Config {where or 'options'} for domain {domain_id}."
+        )
+
+
+class InvalidDomainConfig(Forbidden):
+    """Keystone answers a group or option that cannot be set per domain with a 403."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Invalid domain specific configuration: {detail}")

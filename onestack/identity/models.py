@@ -333,3 +333,44 @@ class TrustRole(Base):
     role_id: Mapped[str] = mapped_column(
         ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class EndpointGroup(Base):
+    """A named filter over endpoints (service_id, region_id, interface) (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_endpoint_groups"
+    endpoint_group_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProjectEndpoint(Base):
+    """An endpoint a project's catalog shows (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoints"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ProjectEndpointGroup(Base):
+    """An endpoint group a project's catalog shows (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoint_groups"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_endpoint_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's specific configuration (`/v3/domains/{id}/config`)."""
+
+    __tablename__ = "identity_domain_config"
+    domain_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    group: Mapped[str] = mapped_column("group_name", String(255), primary_key=True)
+    option: Mapped[str] = mapped_column("option_name", String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)

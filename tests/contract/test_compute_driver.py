@@ -1,6 +1,7 @@
 """The compute driver contract (onestack/compute/drivers/base.py), run over every entry of
-DRIVERS: the fake always, QEMU when this host can run it (root, qemu-system-x86_64, the guest
-images' inputs). A driver added to the map is tested here without another line."""
+DRIVERS: the fake always, QEMU and containers when this host can run them (root,
+qemu-system-x86_64 or cgroup v1 and util-linux, the guest images' inputs). A driver added to
+the map is tested here without another line."""
 
 from __future__ import annotations
 
@@ -22,25 +23,49 @@ from onestack.compute.drivers import (
     PowerState,
     make_driver,
 )
-from onestack.guest import ensure_images
+from onestack.guest import GuestImages, ensure_images
 
 SERVER_ID = "c0de0000-1111-4222-8333-444455556666"
 UNKNOWN_ID = "c0de0000-1111-4222-8333-000000000000"
 QEMU_READY = os.geteuid() == 0 and all(
     shutil.which(tool) for tool in ("qemu-system-x86_64", "qemu-img")
 )
-NEEDS = {"qemu": (QEMU_READY, "needs root and qemu-system-x86_64 + qemu-img")}
+CONTAINER_READY = (
+    os.geteuid() == 0
+    and Path("/sys/fs/cgroup/memory/cgroup.procs").exists()
+    and all(shutil.which(tool) for tool in ("nsenter", "unshare", "setsid", "pivot_root", "tar"))
+)
+NEEDS = {
+    "qemu": (QEMU_READY, "needs root and qemu-system-x86_64 + qemu-img"),
+    "container": (CONTAINER_READY, "needs root, cgroup v1 and util-linux + tar"),
+}
 
 
 @pytest.fixture(scope="module")
-def guest_image(tmp_path_factory: pytest.TempPathFactory) -> BootImage:
-    images = ensure_images(tmp_path_factory.mktemp("guest-images"))
+def images(tmp_path_factory: pytest.TempPathFactory) -> GuestImages:
+    return ensure_images(tmp_path_factory.mktemp("guest-images"))
+
+
+@pytest.fixture(scope="module")
+def guest_image(images: GuestImages) -> BootImage:
     return BootImage(
         image_id="img", path=images.disk_qcow2.path, disk_format="qcow2",
         container_format="bare", kernel_path=images.kernel.path,
         ramdisk_path=images.ramdisk.path,
         command_line=f"{images.disk_qcow2.properties['os_command_line']} panic=-1",
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rootfs_image(images: GuestImages) -> BootImage:
+    rootfs = images.rootfs_tar
+    return BootImage(
+        image_id="rootfs", path=rootfs.path, disk_format=rootfs.disk_format,
+        container_format=rootfs.container_format, properties=dict(rootfs.properties),
+    )  # fmt: skip
+
+
+IMAGE_FIXTURES = {"qemu": "guest_image", "container": "rootfs_image"}
 
 
 @pytest.fixture(params=list(DRIVERS))
@@ -67,8 +92,8 @@ def driver(name: str) -> Iterator[ComputeDriver]:
 @pytest.fixture
 def spec(name: str, request: pytest.FixtureRequest) -> GuestSpec:
     image = (
-        request.getfixturevalue("guest_image")
-        if name == "qemu"
+        request.getfixturevalue(IMAGE_FIXTURES[name])
+        if name in IMAGE_FIXTURES
         else BootImage(image_id="img", path=Path("/nonexistent"), disk_format="qcow2",
                        container_format="bare")
     )  # fmt: skip

@@ -10,8 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,7 +26,9 @@ from onestack.compute.drivers import (
     Vif,
     make_driver,
 )
-from onestack.guest import GuestImages, ensure_images
+from onestack.guest import GuestImages
+from tests.host.lab import GUEST_IP, GUEST_MAC, Lab
+from tests.host.lab import wait_until as lab_wait_until
 
 NEEDED = ("qemu-system-x86_64", "qemu-img", "mke2fs", "dnsmasq", "busybox")
 MISSING = [tool for tool in NEEDED if shutil.which(tool) is None]
@@ -38,71 +38,11 @@ pytestmark = [
     pytest.mark.skipif(bool(MISSING), reason=f"host test: not installed: {MISSING}"),
 ]
 
+LAB_PREFIX = "osq"  # short: QEMU's unix sockets live in the instance directory
 SERVER_ID = "5d1e2f30-8a4b-4c6d-9e0f-a1b2c3d4e5f6"
 PORT_ID = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
-GUEST_MAC = "fa:16:3e:78:00:05"
-GUEST_IP = "10.78.0.5"
-BRIDGE_IP = "10.78.0.1"
 BOOT_DEADLINE_S = 120  # TCG under load: a 4 s boot can take 13 s; leave room
 READY = "onestack-guest: ready: hostname from-drive"
-
-
-@dataclass
-class Lab:
-    netns: str
-    dir: Path
-    state_dir: Path
-    dnsmasq: subprocess.Popen[bytes]
-
-    def links(self) -> list[str]:
-        out = subprocess.run(["ip", "-n", self.netns, "-o", "link"], capture_output=True, text=True)
-        return sorted(line.split(":")[1].strip().split("@")[0] for line in out.stdout.splitlines())
-
-    def ping(self, count: int = 1) -> bool:
-        argv = ["ip", "netns", "exec", self.netns, "busybox", "ping", "-c", str(count), "-W", "2"]
-        return subprocess.run([*argv, GUEST_IP], capture_output=True).returncode == 0
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> GuestImages:
-    return ensure_images(tmp_path_factory.mktemp("guest-images"))
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    run_dir = tmp_path_factory.mktemp("qemu-lab")
-    # Short: QEMU's unix sockets live in the instance directory (108-byte limit).
-    state_dir = Path(tempfile.mkdtemp(prefix="osq", dir="/tmp"))
-    netns = f"osq-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", netns], check=True)
-    try:
-        for args in (
-            ["link", "set", "lo", "up"],
-            ["link", "add", "br0", "type", "bridge"],
-            ["addr", "add", f"{BRIDGE_IP}/24", "dev", "br0"],
-            ["link", "set", "br0", "up"],
-        ):
-            subprocess.run(["ip", "-n", netns, *args], check=True)
-        dnsmasq = subprocess.Popen(_dnsmasq_argv(netns, run_dir), stdin=subprocess.DEVNULL)
-        yield Lab(netns, run_dir, state_dir, dnsmasq)
-    finally:
-        if "dnsmasq" in locals():
-            dnsmasq.kill()
-            dnsmasq.wait()
-        subprocess.run(["ip", "netns", "del", netns], check=False)
-        shutil.rmtree(state_dir, ignore_errors=True)
-
-
-def _dnsmasq_argv(netns: str, run_dir: Path) -> list[str]:
-    return [
-        "ip", "netns", "exec", netns, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-        "--user=root", "--group=root", f"--pid-file={run_dir / 'dnsmasq.pid'}",
-        "--interface=br0", "--bind-interfaces", "--except-interface=lo", "--port=0",
-        "--dhcp-authoritative", "--no-ping", "--dhcp-range=10.78.0.10,10.78.0.100,255.255.255.0,1h",
-        # No router: the guest then has no route to a metadata service and reads the drive.
-        "--dhcp-option=3", f"--dhcp-host={GUEST_MAC},{GUEST_IP},dhcpname",
-        f"--dhcp-leasefile={run_dir / 'leases'}", f"--log-facility={run_dir / 'dnsmasq.log'}",
-    ]  # fmt: skip
 
 
 def _config_drive(lab: Lab) -> Path:
@@ -156,11 +96,7 @@ def qemu_pids() -> set[int]:
 def wait_until(
     check: Callable[[], bool], what: str | Callable[[], str], deadline_s: float = BOOT_DEADLINE_S
 ) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {deadline_s} s: {what if isinstance(what, str) else what()}")
-        time.sleep(0.3)
+    lab_wait_until(check, what, deadline_s)
 
 
 @dataclass
@@ -183,12 +119,12 @@ class Running:
 
 
 @pytest.fixture(scope="module")
-def vm(images: GuestImages, lab: Lab) -> Iterator[Running]:
+def vm(guest_images: GuestImages, lab: Lab) -> Iterator[Running]:
     links_before = lab.links()
     driver = new_driver(lab)
-    driver.spawn(make_spec(images, lab))
+    driver.spawn(make_spec(guest_images, lab))
     try:
-        yield Running(driver, make_spec(images, lab), links_before)
+        yield Running(driver, make_spec(guest_images, lab), links_before)
     finally:
         driver.destroy(SERVER_ID)
 
@@ -310,13 +246,13 @@ def test_destroy_leaves_no_process_tap_or_file(vm: Running, lab: Lab) -> None:
 
 
 def test_an_unsafe_image_is_refused_and_leaves_nothing(
-    images: GuestImages, lab: Lab, tmp_path: Path
+    guest_images: GuestImages, lab: Lab, tmp_path: Path
 ) -> None:
     sneaky = tmp_path / "sneaky.qcow2"
     argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/shadow", "-F", "raw",
             str(sneaky)]  # fmt: skip
     subprocess.run(argv, check=True)
-    spec = make_spec(images, lab, server_id="0e5c1a3d-0000-4000-8000-00000000beef")
+    spec = make_spec(guest_images, lab, server_id="0e5c1a3d-0000-4000-8000-00000000beef")
     spec = replace(spec, image=replace(spec.image, path=sneaky))
     links = lab.links()
     driver = new_driver(lab)
@@ -330,9 +266,9 @@ def test_an_unsafe_image_is_refused_and_leaves_nothing(
 
 
 def test_a_guest_qemu_cannot_start_raises_and_leaves_no_tap_or_file(
-    images: GuestImages, lab: Lab
+    guest_images: GuestImages, lab: Lab
 ) -> None:
-    spec = make_spec(images, lab, server_id="0e5c1a3d-0000-4000-8000-00000000cafe")
+    spec = make_spec(guest_images, lab, server_id="0e5c1a3d-0000-4000-8000-00000000cafe")
     spec = replace(spec, image=replace(spec.image, kernel_path=lab.dir / "no-such-kernel"))
     links = lab.links()
     driver = new_driver(lab)

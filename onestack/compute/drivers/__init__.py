@@ -17,6 +17,7 @@ from onestack.compute.drivers.base import (
     PowerState,
     Vif,
 )
+from onestack.compute.drivers.container import ContainerDriver
 from onestack.compute.drivers.fake import FakeDriver
 from onestack.compute.drivers.qemu import QemuDriver
 
@@ -35,7 +36,11 @@ __all__ = [
     "make_driver",
 ]
 
-DRIVERS: dict[str, type[ComputeDriver]] = {"fake": FakeDriver, "qemu": QemuDriver}
+DRIVERS: dict[str, type[ComputeDriver]] = {
+    "fake": FakeDriver,
+    "qemu": QemuDriver,
+    "container": ContainerDriver,
+}
 
 
 def driver(name: str) -> type[ComputeDriver]:

@@ -30,8 +30,12 @@ from onestack.compute.drivers.qemu_files import (
     MAX_SOCKET_PATH,
     InstanceFiles,
     Process,
+    check_vifs,
+    console_tail,
     read_pid,
     start_time,
+    valid_id,
+    wait_exit,
 )
 from onestack.oslib import iproute, qemu, qemu_img
 from onestack.oslib.process import CommandFailed, run
@@ -96,7 +100,7 @@ class QemuDriver(ComputeDriver):
     # -- life cycle ---------------------------------------------------------------------------
 
     def spawn(self, spec: GuestSpec) -> None:
-        if not _valid_id(spec.server_id):
+        if not valid_id(spec.server_id):
             raise GuestError(f"Invalid server id {spec.server_id!r}.")
         with self._lock(spec.server_id):
             files = self._files(spec.server_id)
@@ -113,7 +117,7 @@ class QemuDriver(ComputeDriver):
                 raise
 
     def destroy(self, server_id: str) -> None:
-        if not _valid_id(server_id):
+        if not valid_id(server_id):
             return
         with self._lock(server_id):
             files = self._files(server_id)
@@ -180,7 +184,7 @@ class QemuDriver(ComputeDriver):
     # -- inspection ---------------------------------------------------------------------------
 
     def info(self, server_id: str) -> GuestInfo:
-        if not _valid_id(server_id):
+        if not valid_id(server_id):
             return GuestInfo(PowerState.NOSTATE)
         files = self._files(server_id)
         if not files.spec_file.exists():
@@ -201,23 +205,13 @@ class QemuDriver(ComputeDriver):
         return sorted(p.name for p in self.root.iterdir() if (p / "spec.json").exists())
 
     def console_log(self, server_id: str, lines: int | None = None) -> str:
-        files = self._known(server_id)
-        try:
-            with files.console_log.open("rb") as log:
-                log.seek(max(0, log.seek(0, os.SEEK_END) - (1 << 20)))  # the last MiB at most
-                text = log.read().decode(errors="replace").replace("\r\n", "\n")
-        except FileNotFoundError:
-            return ""
-        if lines is None:
-            return text
-        kept = text.splitlines(keepends=True)[-lines:] if lines > 0 else []
-        return "".join(kept)
+        return console_tail(self._known(server_id).console_log, lines)
 
     # -- the steps ----------------------------------------------------------------------------
 
     def _create(self, files: InstanceFiles, spec: GuestSpec) -> None:
         """Check the image and the names, then make the overlay, config drive and spec file."""
-        _check_vifs(spec)
+        check_vifs(spec)
         if len(str(files.qmp_socket)) > MAX_SOCKET_PATH:
             raise GuestError(f"Instance directory path too long for a socket: {files.dir}")
         base = spec.image
@@ -296,13 +290,13 @@ class QemuDriver(ComputeDriver):
             self._qmp(files, "system_powerdown")
         except GuestError:
             return False
-        return _wait_exit(process, timeout_s)
+        return wait_exit(process, timeout_s)
 
     def _quit(self, files: InstanceFiles, process: Process) -> None:
         """Stop QEMU at once: `quit`, then SIGKILL if it is still there."""
         with contextlib.suppress(GuestError):  # the socket may already be gone with the process
             self._qmp(files, "quit")
-        if not _wait_exit(process, EXIT_WAIT_S):
+        if not wait_exit(process, EXIT_WAIT_S):
             _kill(process)
 
     def _remove(self, files: InstanceFiles, spec: GuestSpec | None) -> None:
@@ -325,7 +319,7 @@ class QemuDriver(ComputeDriver):
     # -- helpers ------------------------------------------------------------------------------
 
     def _files(self, server_id: str) -> InstanceFiles:
-        if not _valid_id(server_id):
+        if not valid_id(server_id):
             raise GuestNotFound(server_id)
         return InstanceFiles(self.root / server_id)
 
@@ -384,19 +378,6 @@ class _Session(QMPClient):
             raise GuestError(f"QEMU refused {command}: {exc}") from exc
 
 
-def _valid_id(server_id: str) -> bool:
-    """A server id that names a directory of its own under the instances root."""
-    return bool(server_id) and "/" not in server_id and not server_id.startswith(".")
-
-
-def _check_vifs(spec: GuestSpec) -> None:
-    if len({vif.netns for vif in spec.vifs}) > 1:
-        raise GuestError("All of a guest's interfaces must be in one network namespace.")
-    for vif in spec.vifs:
-        if not vif.devname or len(vif.devname) > 15 or "/" in vif.devname:
-            raise GuestError(f"Invalid device name for port {vif.port_id}: {vif.devname!r}")
-
-
 def _netns(spec: GuestSpec) -> str:
     return spec.vifs[0].netns if spec.vifs else ""
 
@@ -416,20 +397,11 @@ def _until(done: Callable[[], bool], timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def _wait_exit(process: Process, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while start_time(process.pid) == process.start_time:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def _kill(process: Process) -> None:
     if start_time(process.pid) == process.start_time:
         try:
             os.kill(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             return
-    if not _wait_exit(process, EXIT_WAIT_S):
+    if not wait_exit(process, EXIT_WAIT_S):
         raise GuestError(f"QEMU process {process.pid} did not exit after SIGKILL.")

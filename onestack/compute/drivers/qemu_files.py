@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from onestack.compute.drivers.base import BootImage, GuestSpec, Vif
+from onestack.compute.drivers.base import BootImage, GuestError, GuestSpec, Vif
 
 # AF_UNIX paths are limited to 108 bytes including the terminating NUL.
 MAX_SOCKET_PATH = 107
@@ -113,6 +114,44 @@ def start_time(pid: int) -> int | None:
     if fields[0] in ("Z", "X"):
         return None
     return int(fields[19])
+
+
+def console_tail(log_path: Path, lines: int | None = None) -> str:
+    """The last `lines` lines of a console log (all when None; at most its last MiB), "" when
+    nothing was written yet. Shared by every driver that logs a console to a file."""
+    try:
+        with log_path.open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - (1 << 20)))
+            text = log.read().decode(errors="replace").replace("\r\n", "\n")
+    except FileNotFoundError:
+        return ""
+    if lines is None:
+        return text
+    return "".join(text.splitlines(keepends=True)[-lines:] if lines > 0 else [])
+
+
+def check_vifs(spec: GuestSpec) -> None:
+    """GuestError unless every vif has a usable device name and all share one namespace."""
+    if len({vif.netns for vif in spec.vifs}) > 1:
+        raise GuestError("All of a guest's interfaces must be in one network namespace.")
+    for vif in spec.vifs:
+        if not vif.devname or len(vif.devname) > 15 or "/" in vif.devname:
+            raise GuestError(f"Invalid device name for port {vif.port_id}: {vif.devname!r}")
+
+
+def valid_id(server_id: str) -> bool:
+    """A server id that names a directory of its own under the instances root."""
+    return bool(server_id) and "/" not in server_id and not server_id.startswith(".")
+
+
+def wait_exit(process: Process, timeout_s: float) -> bool:
+    """True once `process` is gone (or another process took its pid), False after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while start_time(process.pid) == process.start_time:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def read_pid(pidfile: Path) -> int | None:

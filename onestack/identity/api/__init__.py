@@ -18,8 +18,10 @@ from onestack.identity.api import (
     catalog,
     common,
     credentials,
+    domain_config,
     domains,
     ec2,
+    endpoint_filter,
     groups,
     limits,
     policies,
@@ -39,6 +41,7 @@ MOUNT_PATH = "/identity"
 ROUTERS = (
     versions,
     auth,
+    domain_config,
     domains,
     projects,
     users,
@@ -52,6 +55,7 @@ ROUTERS = (
     application_credentials,
     policies,
     trusts,
+    endpoint_filter,
 )
 
 

@@ -20,7 +20,9 @@ from onestack.identity.manager.assignments import AssignmentManager
 from onestack.identity.manager.base import IdentityDeps
 from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
+from onestack.identity.manager.domain_config import DomainConfigManager
 from onestack.identity.manager.domains import DomainManager
+from onestack.identity.manager.endpoint_filter import EndpointFilterManager
 from onestack.identity.manager.groups import GroupManager
 from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
@@ -91,6 +93,8 @@ class IdentityManager:
         self.access_rules = AccessRuleManager(deps)
         self.stored_policies = StoredPolicyManager(deps)
         self.trusts = TrustManager(deps)
+        self.endpoint_filter = EndpointFilterManager(deps)
+        self.domain_config = DomainConfigManager(deps)
 
     def cloud_admin(self) -> CloudAdmin:
         """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from onestack.identity.manager.access_rules import purge_user_rules
 from onestack.identity.manager.app_credentials import purge_app_creds
+from onestack.identity.manager.endpoint_filter import purge_project_associations
 from onestack.identity.models import (
     ApplicationCredential,
     ApplicationCredentialRole,
@@ -58,6 +59,7 @@ def purge_project(session: Session, project_id: str) -> None:
     session.execute(delete(Limit).where(Limit.project_id == project_id))
     _purge_app_creds_where(session, ApplicationCredential.project_id == project_id)
     _purge_trusts_where(session, Trust.project_id == project_id)
+    purge_project_associations(session, project_id)
     session.execute(delete(Project).where(Project.project_id == project_id))
 
 

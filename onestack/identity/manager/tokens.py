@@ -27,6 +27,7 @@ from onestack.identity.manager.app_credentials import (
 )
 from onestack.identity.manager.base import IdentityBase, IdentityDeps
 from onestack.identity.manager.effective import effective_roles, targets_of
+from onestack.identity.manager.endpoint_filter import visible_endpoint_ids
 from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
     NamedRef,
@@ -520,6 +521,9 @@ class TokenManager(IdentityBase):
         if cached is not None and cached[0] == now_generation:
             return cached[1]
         services, endpoints = self._registered(now_generation)
+        filtered = False
+        if "project_id" in values:
+            endpoints, filtered = self._filtered(endpoints, values["project_id"])
         by_service: dict[str, list[CatalogEndpoint]] = {}
         for e in endpoints:
             url = _fill_url(e.url, values)
@@ -534,9 +538,22 @@ class TokenManager(IdentityBase):
                 endpoints=tuple(by_service.get(service.service_id, ())),
             )
             for service in services
+            # A filtered catalog leaves out the services it took every endpoint from.
+            if not filtered or service.service_id in by_service
         ]
         _remember(self._filled, key, (now_generation, catalog))
         return catalog
+
+    def _filtered(
+        self, endpoints: Sequence[Endpoint], project_id: str
+    ) -> tuple[Sequence[Endpoint], bool]:
+        """The endpoints the project's associations (OS-EP-FILTER) let its catalog show, and
+        whether any association filtered them; cached per generation with the catalog."""
+        with self.db.reader() as session:
+            visible = visible_endpoint_ids(session, project_id)
+        if visible is None:
+            return endpoints, False
+        return [e for e in endpoints if e.endpoint_id in visible], True
 
     def _registered(self, now_generation: int) -> tuple[Sequence[Service], Sequence[Endpoint]]:
         """The enabled services and endpoints, cached while the generation holds."""
