@@ -95,6 +95,12 @@ class ImportManager(ImageBase):
             self._check_lock(session, image)
             targets = self._targets(image, wanted)
             if not targets:
+                # Nothing to copy: the import is over at once. Both store lists still show
+                # (empty), as they do after any import: clients wait on them.
+                for name in (IMPORTING, FAILED):
+                    if _property(image, name) is None:
+                        _set_property(image, name, "")
+                image.updated_at = now()
                 return None
             size = image.size or 0
             staged = size if wanted.method == "copy-image" else 0
