@@ -1,4 +1,5 @@
 """The `onestack` command: `up`, `serve api`, `agent image`, `status`, `db upgrade`,
+`image metadefs load`,
 `policy dump`, `token`, `host-clean`."""
 
 from __future__ import annotations
@@ -141,6 +142,16 @@ def _parser() -> argparse.ArgumentParser:
         help="build the guest images if needed and register them as public images",
     )
     register.set_defaults(handler=cmd_images_register)
+    image = commands.add_parser("image", help="the image service's catalog")
+    image_commands = image.add_subparsers(required=True, metavar="what")
+    metadefs = image_commands.add_parser("metadefs", help="the metadata definitions catalog")
+    metadefs_commands = metadefs.add_subparsers(required=True, metavar="action")
+    load = metadefs_commands.add_parser(
+        "load",
+        parents=[common],
+        help="(re)load the shipped namespaces as shipped; others are left alone",
+    )
+    load.set_defaults(handler=cmd_image_metadefs_load)
     return parser
 
 
@@ -340,6 +351,25 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     count = manager.reencrypt_all()
     db.dispose()
     print(f"onestack: {count} credentials re-encrypted with key {credentials.primary}")
+    return 0
+
+
+def cmd_image_metadefs_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Put the shipped metadef namespaces back as shipped (a running cloud sees them at once)."""
+    from onestack.cloud import image_manager
+    from onestack.common import migrate
+    from onestack.common.bus import LocalBus, Notifier
+    from onestack.common.db import Database
+
+    migrate.upgrade(settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url)
+    try:
+        image = image_manager(settings, db, Notifier(LocalBus(), "image"))
+        written = image.metadef_defaults.load(replace=True)
+        image.ownership.retire()
+    finally:
+        db.dispose()
+    print(f"onestack: metadef namespaces loaded: {', '.join(written) or 'none'}")
     return 0
 
 

@@ -176,6 +176,7 @@ def _setup(settings: Settings) -> BootstrapResult:
         if settings.network.bootstrap:
             bootstrap_network(settings, db)
         bootstrap_compute(db, settings.compute)  # DevStack's flavors
+        image.metadef_defaults.load()  # the shipped namespaces that are missing
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection

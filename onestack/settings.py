@@ -92,6 +92,9 @@ class ImageSettings(BaseModel):
     import_methods: list[Literal["glance-direct", "copy-image"]] = list(IMPORT_METHODS)
     disk_formats: list[str] = list(DISK_FORMATS)
     container_formats: list[str] = list(CONTAINER_FORMATS)
+    # Refuse data that does not match its disk_format, and qcow2/VMDK/VHD images that would
+    # make a hypervisor open other files (backing files, external data files, parents).
+    format_enforcement: bool = True
     # The secure hash published as os_hash_value (Glance's hashing_algorithm).
     hash_algo: str = "sha512"
     # The largest image an upload may store (Glance's image_size_cap, 1 TiB).
