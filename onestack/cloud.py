@@ -59,6 +59,13 @@ from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
+from onestack.object import ring as object_ring
+from onestack.object.api import MOUNT_PATH as OBJECT_PATH
+from onestack.object.api import build_app as object_app
+from onestack.object.api import routes as object_routes
+from onestack.object.drivers import make_store as make_object_store
+from onestack.object.manager import ObjectStorage
+from onestack.object.paths import ring_file
 from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
 from onestack.placement.api import build_app as placement_app
 from onestack.placement.api import routes as placement_routes
@@ -76,6 +83,7 @@ API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
     PLACEMENT_PATH: placement_routes,
+    OBJECT_PATH: object_routes,
 }
 
 
@@ -136,6 +144,7 @@ def _setup(settings: Settings) -> BootstrapResult:
     # Every worker must sign and decrypt with the same keys: create them before any fork.
     load_keys(settings.state_dir / TOKEN_KEYS)
     load_keys(settings.state_dir / CREDENTIAL_KEYS)
+    ensure_ring(settings)
     db = Database(settings.sqlalchemy_url)
     try:
         result = bootstrap(
@@ -171,12 +180,33 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
         PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
+        OBJECT_PATH: object_app(object_storage(settings, db, bus), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
     services = service_urls(settings)
     return Cloud(app, db, services, bus=bus, rpc=rpc, heartbeat=heartbeat, agent=agent)
+
+
+def ensure_ring(settings: Settings) -> None:
+    """On a first start, the object ring: `[object] nodes` nodes, one device and zone each."""
+    path = ring_file(settings.state_dir)
+    if not path.exists():
+        conf = settings.object
+        object_ring.save(object_ring.initial(conf.part_power, conf.replicas, conf.nodes), path)
+
+
+def object_nodes(settings: Settings) -> list[str]:
+    """The storage nodes the ring names (each a process `onestack up` starts)."""
+    if settings.object.driver != "ring":
+        return []
+    return sorted({d.node for d in object_ring.load(ring_file(settings.state_dir)).devices})
+
+
+def object_storage(settings: Settings, db: Database, bus: Bus) -> ObjectStorage:
+    store = make_object_store(settings.object, settings.state_dir)
+    return ObjectStorage(db, Notifier(bus, "object"), store)
 
 
 def waker(rpc: Rpc, agent: str) -> Callable[[], None]:
@@ -251,6 +281,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
         "placement": f"{settings.base_url}{PLACEMENT_PATH}",
+        "object-store": f"{settings.base_url}{OBJECT_PATH}/info",
     }
 
 

@@ -44,7 +44,12 @@ from onestack.identity.passwords import hash_password
 ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
 INTERFACES = ("public", "internal", "admin")
 # The other services' catalog entries: type, name and DevStack path on the one port.
-CATALOG_SERVICES = (("image", "glance", "/image"), ("placement", "placement", "/placement"))
+CATALOG_SERVICES = (
+    ("image", "glance", "/image"),
+    ("placement", "placement", "/placement"),
+    # DevStack's Swift endpoint: the caller's account, filled in per token.
+    ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
+)
 CREDENTIALS_FILE = "credentials.yaml"
 
 
