@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -58,9 +59,10 @@ class Ring:
         count = 1 << self.part_power
         wanted = min(self.replicas, len(live))
         share = _shares(live, count * wanted)
-        held = {i: 0 for i in live}
         old = self.parts if len(self.parts) == count else [[] for _ in range(count)]
-        kept = [self._keep(devs, live, held, share) for devs in old]
+        kept = [_valid(devs, live, wanted) for devs in old]
+        held = Counter(i for devs in kept for i in devs)
+        _shed(kept, held, share)
         moved = 0
         for devs in kept:
             while len(devs) < wanted:
@@ -70,16 +72,29 @@ class Ring:
         self.parts = kept
         return moved
 
-    def _keep(
-        self, devs: list[int], live: dict[int, Device], held: dict[int, int], share: dict[int, int]
-    ) -> list[int]:
-        keep: list[int] = []
-        for i in devs:
-            zones = {live[k].zone for k in keep}
-            if i in live and i not in keep and live[i].zone not in zones and held[i] < share[i]:
-                keep.append(i)
-                held[i] += 1
-        return keep
+
+def _valid(devs: list[int], live: dict[int, Device], wanted: int) -> list[int]:
+    """The assignments that may stay: live devices, one per zone, at most `wanted`."""
+    keep: list[int] = []
+    for i in devs:
+        zones = {live[k].zone for k in keep}
+        if i in live and i not in keep and live[i].zone not in zones and len(keep) < wanted:
+            keep.append(i)
+    return keep
+
+
+def _shed(parts: list[list[int]], held: Counter[int], share: dict[int, int]) -> None:
+    """Take replicas off devices over their share, one per partition and pass, so the freed
+    places spread over many partitions (a new device can take one in each)."""
+    changed = True
+    while changed:
+        changed = False
+        for devs in parts:
+            over = [i for i in devs if held[i] > share[i]]
+            if over:
+                devs.remove(over[0])
+                held[over[0]] -= 1
+                changed = True
 
 
 def _shares(live: dict[int, Device], slots: int) -> dict[int, int]:

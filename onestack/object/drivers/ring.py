@@ -80,7 +80,7 @@ class RingStore(ObjectStore):
                 continue
             if status in (200, 206):
                 return _stream(response)
-            response.close()
+            _close(response)
             missing += status == 404
         if missing == len(primaries):
             raise DataNotFound(key)
@@ -107,14 +107,16 @@ class RingStore(ObjectStore):
     ) -> tuple[int, http.client.HTTPResponse]:
         part = self.ring().partition(key)
         path = f"/{device.name}/{part}/{key}"
+        conn = self._connect(device.node)
         try:
-            conn = self._connect(device.node)
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
+            response.connection = conn  # type: ignore[attr-defined]  # closed with the response
             if not keep:
                 response.read()
                 conn.close()
         except (OSError, http.client.HTTPException) as exc:
+            conn.close()
             raise NodeGone(f"{device.node}: {exc}") from exc
         return response.status, response
 
@@ -132,4 +134,11 @@ def _stream(response: http.client.HTTPResponse) -> Iterator[bytes]:
         while chunk := response.read(CHUNK):
             yield chunk
     finally:
-        response.close()
+        _close(response)
+
+
+def _close(response: http.client.HTTPResponse) -> None:
+    response.close()
+    connection = getattr(response, "connection", None)
+    if connection is not None:
+        connection.close()
