@@ -311,7 +311,22 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {service:<10} {url:<45} {answer}")
     for kind, pid, host in _agents(settings):
         print(f"  agent {kind:<10} pid {pid:<8} host {host}")
+    for node, pid, url in _object_nodes(settings):
+        state = "running" if pid_running(pid) else "gone"
+        print(f"  object node {node:<6} pid {pid:<8} {url} ({state})")
     return 0 if healthy else 1
+
+
+def _object_nodes(settings: Settings) -> list[tuple[str, int, str]]:
+    """The storage nodes that recorded themselves: name, pid and URL."""
+    found = []
+    for record in sorted((settings.state_dir / "run" / "object-nodes").glob("*.json")):
+        try:
+            data = json.loads(record.read_text())
+        except (OSError, ValueError):
+            continue
+        found.append((record.stem, int(data["pid"]), str(data["url"])))
+    return found
 
 
 def _agents(settings: Settings) -> list[tuple[str, int, str]]:

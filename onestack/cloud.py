@@ -63,6 +63,8 @@ from onestack.object import ring as object_ring
 from onestack.object.api import MOUNT_PATH as OBJECT_PATH
 from onestack.object.api import build_app as object_app
 from onestack.object.api import routes as object_routes
+from onestack.object.drivers import DRIVERS as OBJECT_DRIVERS
+from onestack.object.drivers import ObjectStore
 from onestack.object.drivers import make_store as make_object_store
 from onestack.object.manager import ObjectStorage
 from onestack.object.paths import ring_file
@@ -144,6 +146,8 @@ def _setup(settings: Settings) -> BootstrapResult:
     # Every worker must sign and decrypt with the same keys: create them before any fork.
     load_keys(settings.state_dir / TOKEN_KEYS)
     load_keys(settings.state_dir / CREDENTIAL_KEYS)
+    if settings.workers > 1 and object_store_driver(settings).process_local:
+        raise SystemExit("The memory object store keeps data in one process: use --workers 1.")
     ensure_ring(settings)
     db = Database(settings.sqlalchemy_url)
     try:
@@ -195,6 +199,14 @@ def ensure_ring(settings: Settings) -> None:
     if not path.exists():
         conf = settings.object
         object_ring.save(object_ring.initial(conf.part_power, conf.replicas, conf.nodes), path)
+
+
+def object_store_driver(settings: Settings) -> type[ObjectStore]:
+    found = OBJECT_DRIVERS.get(settings.object.driver)
+    if found is None:
+        known = ", ".join(OBJECT_DRIVERS)
+        raise SystemExit(f"Unknown object store driver {settings.object.driver!r}; known: {known}.")
+    return found
 
 
 def object_nodes(settings: Settings) -> list[str]:

@@ -265,6 +265,23 @@ def test_tenants_do_not_see_each_other(admin: Account, demo: Account) -> None:
     assert "planted" not in [c["name"] for c in admin.get_account()[1]]
 
 
+def test_container_acls_let_another_project_in(admin: Account, demo: Account) -> None:
+    demo_project = demo.url.rsplit("AUTH_", 1)[1]
+    admin.put_container("shared", headers={"X-Container-Read": ".r:*"})
+    admin.put_object("shared", "doc", b"for everyone")
+    read = swift.get_object(admin.url, demo.token, "shared", "doc")[1]
+    unlisted = status_of(lambda: swift.get_container(admin.url, demo.token, "shared"))
+    denied_write = status_of(lambda: swift.put_object(admin.url, demo.token, "shared", "x", b"1"))
+    admin.post_container(
+        "shared", {"X-Container-Read": ".r:*,.rlistings", "X-Container-Write": f"{demo_project}:*"}
+    )
+    swift.put_object(admin.url, demo.token, "shared", "from-demo", b"hi")
+    listed = [o["name"] for o in swift.get_container(admin.url, demo.token, "shared")[1]]
+    assert read == b"for everyone" and (unlisted, denied_write) == (403, 403)
+    assert listed == ["doc", "from-demo"]
+    assert status_of(lambda: swift.delete_container(admin.url, demo.token, "shared")) == 403
+
+
 def test_bad_input_is_swifts_4xx_and_writes_nothing(cloud: CloudProcess, admin: Account) -> None:
     headers = {"X-Auth-Token": admin.token}
     no_token = httpx.get(f"{admin.url}", timeout=30)

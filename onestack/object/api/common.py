@@ -43,18 +43,23 @@ async def call(fn: Callable[..., T], *args: object) -> T:
 
 def account_of(request: Request, write: bool = False) -> str:
     """The account the path names, once the caller may use it (403 otherwise)."""
+    account, owner = owned_account(request, write)
+    if not owner:
+        raise errors.AccessDenied()
+    return account
+
+
+def owned_account(request: Request, write: bool) -> tuple[str, bool]:
+    """The account the path names, and whether the caller may use it as its owner would."""
     account: str = request.path_params["account"]
     if not account.startswith(ACCOUNT_PREFIX) or len(account) > MAX_CONTAINER_NAME:
         raise errors.ObjectNotFound()
     who: RequestContext = request.user
     roles = {role.lower() for role in who.roles}
     if roles & RESELLER_ROLES:
-        return account
-    if who.project_id != account.removeprefix(ACCOUNT_PREFIX):
-        raise errors.AccessDenied()
-    if write and not roles & WRITER_ROLES:
-        raise errors.AccessDenied()
-    return account
+        return account, True
+    own = who.project_id == account.removeprefix(ACCOUNT_PREFIX)
+    return account, own and (not write or bool(roles & WRITER_ROLES))
 
 
 def checked_names(request: Request) -> None:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.object import errors
+from onestack.object.api.acl import account_for
 from onestack.object.api.common import (
     account_of,
     call,
@@ -49,7 +50,7 @@ async def _delete(request: Request, name: str) -> Response:
 
 
 async def _get(request: Request, name: str) -> Response:
-    account = account_of(request)
+    account = await account_for(request, name, write=False, listing=True)
     view = await call(storage(request).containers.stat, account, name)
     headers = _headers(view)
     if request.method == "HEAD":

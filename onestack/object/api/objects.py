@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from onestack.object import errors
 from onestack.object.api import conditions
+from onestack.object.api.acl import account_for
 from onestack.object.api.common import (
     MAX_FILE_SIZE,
-    account_of,
     call,
     check_metadata,
     checked_names,
@@ -48,8 +48,8 @@ def _names(request: Request) -> tuple[str, str]:
 
 
 async def _put(request: Request) -> Response:
-    account = account_of(request, write=True)
     container, name = _names(request)
+    account = await account_for(request, container, write=True)
     if request.headers.get("x-copy-from"):
         source = _split(request.headers["x-copy-from"])
         return await _copy(request, account, source, (container, name))
@@ -118,8 +118,8 @@ async def _find(request: Request, account: str, container: str, name: str) -> St
 
 
 async def _get(request: Request) -> Response:
-    account = account_of(request)
     container, name = _names(request)
+    account = await account_for(request, container, write=False)
     row = await call(storage(request).objects.head, account, container, name)
     headers = _headers(row)
     try:
@@ -182,8 +182,8 @@ def _headers(row: StoredObject) -> dict[str, str]:
 
 
 async def _post(request: Request) -> Response:
-    account = account_of(request, write=True)
     container, name = _names(request)
+    account = await account_for(request, container, write=True)
     meta = _object_meta(request)
     content_type = request.headers.get("content-type")
     await call(storage(request).objects.post, account, container, name, meta, content_type)
@@ -191,14 +191,14 @@ async def _post(request: Request) -> Response:
 
 
 async def _delete(request: Request) -> Response:
-    account = account_of(request, write=True)
     container, name = _names(request)
+    account = await account_for(request, container, write=True)
     await call(storage(request).objects.delete, account, container, name)
     return Response(status_code=204)
 
 
 async def _copy_verb(request: Request) -> Response:
-    account = account_of(request, write=True)
+    account = await account_for(request, _names(request)[0], write=False)
     destination = request.headers.get("destination")
     if not destination:
         raise errors.PreconditionFailed("You must specify a destination header")
@@ -208,6 +208,8 @@ async def _copy_verb(request: Request) -> Response:
 async def _copy(
     request: Request, account: str, source: tuple[str, str], target: tuple[str, str]
 ) -> Response:
+    await account_for(request, source[0], write=False)
+    await account_for(request, target[0], write=True)
     objects = storage(request).objects
     src = await call(objects.head, account, *source)
     fresh = request.headers.get("x-fresh-metadata", "").lower() == "true"
