@@ -213,3 +213,25 @@ class InvalidDomainConfig(Forbidden):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"Invalid domain specific configuration: {detail}")
+
+
+class ConsumerNotFound(ResourceNotFound):
+    kind = "consumer"
+
+
+class PasswordAgeValidationError(BadRequest):
+    def __init__(self, min_age_days: int, days_left: int) -> None:
+        super().__init__(
+            "You cannot change your password at this time due to the minimum password age. "
+            f"Once you change your password, it must be used for {min_age_days} day(s) before it "
+            f"can be changed. Please try again in {days_left} day(s) or contact your "
+            "administrator to reset your password."
+        )
+
+
+class PasswordHistoryValidationError(BadRequest):
+    def __init__(self, unique_count: int) -> None:
+        super().__init__(
+            "The new password cannot be identical to a previous password. The total number "
+            f"which includes the new password must be unique is {unique_count}."
+        )

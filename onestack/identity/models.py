@@ -374,3 +374,26 @@ class DomainConfigOption(Base):
     option: Mapped[str] = mapped_column("option_name", String(255), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OAuthConsumer(Base):
+    """An OAuth 1.0a consumer (OS-OAUTH1); its secret signs requests, so it is kept encrypted
+    with the credential keys (recoverable, never in clear)."""
+
+    __tablename__ = "identity_oauth_consumers"
+    consumer_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PasswordHistory(Base):
+    """A password a user had, as its hash, for the reuse check (unique_last_password_count)."""
+
+    __tablename__ = "identity_password_history"
+    entry_id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -24,6 +24,7 @@ from onestack.identity.api import (
     endpoint_filter,
     groups,
     limits,
+    oauth,
     policies,
     projects,
     roles,
@@ -56,6 +57,7 @@ ROUTERS = (
     policies,
     trusts,
     endpoint_filter,
+    oauth,
 )
 
 

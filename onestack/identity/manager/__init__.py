@@ -26,6 +26,7 @@ from onestack.identity.manager.endpoint_filter import EndpointFilterManager
 from onestack.identity.manager.groups import GroupManager
 from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
+from onestack.identity.manager.oauth import OAuthManager
 from onestack.identity.manager.projects import ProjectFilters, ProjectManager
 from onestack.identity.manager.roles import RoleManager
 from onestack.identity.manager.stored_policies import StoredPolicyManager
@@ -95,6 +96,7 @@ class IdentityManager:
         self.trusts = TrustManager(deps)
         self.endpoint_filter = EndpointFilterManager(deps)
         self.domain_config = DomainConfigManager(deps)
+        self.oauth = OAuthManager(deps, self.credentials)
 
     def cloud_admin(self) -> CloudAdmin:
         """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes
