@@ -6,6 +6,7 @@ copies; tenant isolation; Swift's error statuses with nothing left behind; a nod
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -301,8 +303,23 @@ def test_bad_input_is_swifts_4xx_and_writes_nothing(cloud: CloudProcess, admin: 
     assert big_limit.status_code == 412
     assert missing.status_code == 404 and missing.text.startswith("<html><h1>Not Found</h1>")
     assert meta.status_code == 400
+    assert httpx.put(f"{admin.url}/listing/%FF", headers=headers, content=b"x").status_code == 412
+    assert put_without_length(f"{admin.url}/listing/nolength", admin.token) == 411
     names = [o["name"] for o in admin.get_container("listing")[1]]
     assert names == ["a/1", "a/2", "b", "c/x/1", "d"]
+
+
+def put_without_length(url: str, auth: str) -> int:
+    """A PUT with neither Content-Length nor chunked encoding (httpx always sends one)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        conn.putrequest("PUT", parts.path)
+        conn.putheader("X-Auth-Token", auth)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
 
 
 def test_writes_and_reads_survive_a_dead_node(cloud: CloudProcess, admin: Account) -> None:
