@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import socket
 import tempfile
 import threading
@@ -138,6 +139,10 @@ def serve(state_dir: Path, node: str, host: str = "127.0.0.1") -> None:
     tmp.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}"}))
     os.replace(tmp, record)
     threading.Thread(target=_exit_with_parent, args=(server,), daemon=True).start()
+    # uvicorn stops gracefully on SIGTERM/SIGINT and then re-raises the signal to the handler
+    # installed before it: a quiet one lets the record below be removed.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run(sockets=[sock])
     finally:
