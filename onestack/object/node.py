@@ -23,8 +23,9 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import uvicorn
 from starlette.applications import Starlette
@@ -50,22 +51,27 @@ class Node:
         device, part, digest, version = parts
         return self.root / device / "objects" / part / digest / f"{version}.data"
 
-    def write(self, path: Path, chunks: list[bytes]) -> None:
+    async def write(self, path: Path, chunks: AsyncIterator[bytes]) -> None:
+        """Stream `chunks` into a temporary file, then make it durable and put it at `path`."""
         tmp_dir = path.parents[3] / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=tmp_dir)
         try:
             with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
+                async for chunk in chunks:
+                    out.write(chunk)  # buffered, local: the fsync below is what waits
+                await asyncio.to_thread(_publish, out, Path(tmp), path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(path.parent)
+
+
+def _publish(out: BinaryIO, tmp: Path, path: Path) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -98,9 +104,7 @@ def build_app(root: Path) -> Starlette:
         except ValueError:
             return Response(status_code=400)
         if request.method == "PUT":
-            # Spooled in memory per request: the proxy sends at most one object's bytes.
-            chunks = [chunk async for chunk in request.stream()]
-            await asyncio.to_thread(node.write, path, chunks)
+            await node.write(path, request.stream())
             return Response(status_code=201)
         if request.method == "DELETE":
             path.unlink(missing_ok=True)
