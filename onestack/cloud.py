@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +37,17 @@ from onestack.common.http import root_app
 from onestack.common.metrics import Metrics
 from onestack.common.ops import healthcheck_app, metrics_app
 from onestack.common.ownership import Heartbeat, Ownership
+from onestack.common.policy import Policy
 from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
+from onestack.compute.agent import ComputeAgent
+from onestack.compute.api import MOUNT_PATH as COMPUTE_PATH
+from onestack.compute.api import build_app as compute_app
+from onestack.compute.api import routes as compute_routes
+from onestack.compute.manager import ComputeManager, bootstrap_compute
+from onestack.compute.manager.peers import GlanceImages
+from onestack.compute.policy import load_policy as load_compute_policy
+from onestack.identity.accounts import ACCOUNTS, DEFAULT_DOMAIN_ID
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
 from onestack.identity.api import routes as identity_routes
@@ -50,6 +59,7 @@ from onestack.identity.bootstrap import (
 )
 from onestack.identity.keys import CREDENTIAL_KEYS, TOKEN_KEYS, KeyRing, load_keys
 from onestack.identity.manager import IdentityManager
+from onestack.identity.manager.projects import ProjectFilters
 from onestack.identity.manager.tokens import TokenManager
 from onestack.identity.policy import load_policy
 from onestack.identity.tokens import TokenFormat
@@ -59,6 +69,12 @@ from onestack.image.api import routes as image_routes
 from onestack.image.manager import ImageManager
 from onestack.image.manager.stores import build_stores, process_local
 from onestack.image.policy import load_policy as load_image_policy
+from onestack.network.api import MOUNT_PATH as NETWORK_PATH
+from onestack.network.api import build_app as network_app
+from onestack.network.api import routes as network_routes
+from onestack.network.errors import NoRegisteredLimit as NetworkNoRegisteredLimit
+from onestack.network.manager import NetworkManager
+from onestack.network.policy import load_policy as load_network_policy
 from onestack.object import ring as object_ring
 from onestack.object.api import MOUNT_PATH as OBJECT_PATH
 from onestack.object.api import build_app as object_app
@@ -68,6 +84,7 @@ from onestack.object.drivers import ObjectStore
 from onestack.object.drivers import make_store as make_object_store
 from onestack.object.manager import ObjectStorage
 from onestack.object.paths import ring_file
+from onestack.oslib.routes import host_routes
 from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
 from onestack.placement.api import build_app as placement_app
 from onestack.placement.api import routes as placement_routes
@@ -76,6 +93,8 @@ from onestack.placement.policy import load_policy as load_placement_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
+NETWORK_AGENT = "network"
+COMPUTE_AGENT = "compute"
 log = logging.getLogger("onestack.cloud")
 
 # Every HTTP API the cloud serves: its mount path and its routes. Whatever must cover every
@@ -85,6 +104,8 @@ API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
     PLACEMENT_PATH: placement_routes,
+    COMPUTE_PATH: compute_routes,
+    NETWORK_PATH: network_routes,
     OBJECT_PATH: object_routes,
 }
 
@@ -98,8 +119,14 @@ class Cloud:
     rpc: Rpc | None = None
     heartbeat: Heartbeat | None = None
     agent: Agent | None = None
+    compute_agent: ComputeAgent | None = None
+    network_agent: Agent | None = None
 
     def close(self) -> None:
+        if self.compute_agent is not None:
+            self.compute_agent.stop()
+        if self.network_agent is not None:
+            self.network_agent.stop()
         shut_down(self.db, self.bus, self.rpc, self.heartbeat, self.agent)
 
 
@@ -159,9 +186,24 @@ def _setup(settings: Settings) -> BootstrapResult:
         image = image_manager(settings, db, Notifier(LocalBus(), "image"))
         image.recover()
         image.ownership.retire()
+        if settings.network.bootstrap:
+            bootstrap_network(settings, db)
+        bootstrap_compute(db, settings.compute)  # DevStack's flavors
+        image.metadef_defaults.load()  # the shipped namespaces that are missing
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
+
+
+def bootstrap_network(settings: Settings, db: Database) -> None:
+    """The external network and the demo project's network and router, where missing."""
+    identity = identity_manager(settings, db, LocalBus())
+    admin = identity.cloud_admin()
+    demo = ProjectFilters(name=ACCOUNTS[1].project, domain_id=DEFAULT_DOMAIN_ID)
+    demo_project = identity.projects.list(demo)[0].project
+    network = network_manager(settings, db, LocalBus(), None, None, load_network_policy(settings))
+    routes = [(route.interface, route.destination) for route in host_routes()]
+    network.bootstrap(admin.project_id, demo_project.project_id, routes)
 
 
 def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
@@ -177,6 +219,17 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     agent = start_agent(settings, image, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
         image.imports.wake_agent = waker(rpc, IMAGE_AGENT)
+    network_policy = load_network_policy(settings)
+    network = network_manager(settings, db, bus, identity, ownership, network_policy)
+    network_agent = start_network_agent(settings, network, rpc) if with_agent else None
+    if network_agent is not None or settings.bus.url is not None:
+        network.set_waker(waker(rpc, NETWORK_AGENT))
+    quotas = Quotas(identity.limits, settings.identity.region)
+    peers = ComputePeers(image, network, placement)
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), peers, quotas, rpc)
+    compute_agent = start_compute_agent(settings, compute, rpc) if with_agent else None
+    if compute_agent is not None or settings.bus.url is not None:
+        compute.servers.wake_agent = waker(rpc, COMPUTE_AGENT)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     # Every service but identity (which reads its own tokens) is handed this one reader.
     reader = context_reader(token_validator(identity.tokens))
@@ -184,13 +237,25 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
         PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
+        COMPUTE_PATH: compute_app(compute, load_compute_policy(settings), reader),
+        NETWORK_PATH: network_app(network, network_policy, reader),
         OBJECT_PATH: object_app(object_storage(settings, db, bus), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
     app = with_cors(root_app(mounts, metrics), settings.cors)
     services = service_urls(settings)
-    return Cloud(app, db, services, bus=bus, rpc=rpc, heartbeat=heartbeat, agent=agent)
+    return Cloud(
+        app,
+        db,
+        services,
+        bus=bus,
+        rpc=rpc,
+        heartbeat=heartbeat,
+        agent=agent,
+        compute_agent=compute_agent,
+        network_agent=network_agent,
+    )
 
 
 def ensure_ring(settings: Settings) -> None:
@@ -257,6 +322,143 @@ def start_agent(settings: Settings, image: ImageManager, rpc: Rpc | None) -> Age
     return agent
 
 
+def start_compute_agent(
+    settings: Settings, compute: ComputeManager, rpc: Rpc | None
+) -> ComputeAgent:
+    """This host's compute agent: registers its node, runs builds, actions and deletes."""
+    agent = ComputeAgent(compute, settings)
+    agent.start(rpc)
+    return agent
+
+
+def network_manager(
+    settings: Settings,
+    db: Database,
+    bus: Bus,
+    identity: IdentityManager | None,
+    ownership: Ownership | None,
+    policy: Policy,
+) -> NetworkManager:
+    """The network service; its facade asks policy whether a caller is a network admin, and
+    it enforces identity's unified limits when `identity` is given."""
+    quotas = Quotas(identity.limits, settings.identity.region) if identity else None
+
+    def is_admin(ctx: RequestContext) -> bool:
+        return policy.allowed("context_is_admin", ctx.credentials(), {})
+
+    writer = IdentityLimits(identity) if identity else None
+    return NetworkManager(
+        db,
+        settings.network,
+        Notifier(bus, "network"),
+        quotas,
+        ownership,
+        is_admin,
+        limit_writer=writer,
+    )
+
+
+class IdentityLimits:
+    """A service's quota API writing a project's own limits as identity's unified limits
+    (network's `LimitWriter`), through identity's public managers."""
+
+    def __init__(self, identity: IdentityManager) -> None:
+        self.identity = identity
+
+    def _service_id(self, service: str) -> str:
+        found = self.identity.catalog.list_services(type=service)
+        if not found:
+            raise NetworkNoRegisteredLimit(service)
+        return found[0].service_id
+
+    def set_project_limits(
+        self, ctx: RequestContext, project_id: str, service: str, values: Mapping[str, int]
+    ) -> None:
+        service_id = self._service_id(service)
+        limits = self.identity.limits
+        existing = {v.resource_name: v for v in limits.list(service_id, project_id=project_id)}
+        for name, value in values.items():
+            if name in existing:
+                limits.update(ctx, existing[name].limit_id, {"resource_limit": value})
+                continue
+            registered = limits.list_registered(service_id, resource_name=name)
+            if not registered:
+                raise NetworkNoRegisteredLimit(name)
+            fields = {
+                "project_id": project_id,
+                "service_id": service_id,
+                "region_id": registered[0].region_id,
+                "resource_name": name,
+                "resource_limit": value,
+            }
+            limits.create(ctx, [fields])
+
+    def clear_project_limits(self, ctx: RequestContext, project_id: str, service: str) -> None:
+        service_id = self._service_id(service)
+        for view in self.identity.limits.list(service_id, project_id=project_id):
+            self.identity.limits.delete(ctx, view.limit_id)
+
+
+def start_network_agent(settings: Settings, network: NetworkManager, rpc: Rpc | None) -> Agent:
+    """The network agent: plugs ports through the dataplane and marks them ACTIVE."""
+    ownership = Ownership(network.ownership.db, agent_kind(NETWORK_AGENT), settings.agent.lease_s)
+    agent = Agent(
+        NETWORK_AGENT,
+        ownership,
+        network.agent_handlers(),
+        poll_s=settings.agent.poll_s,
+        threads=settings.agent.threads,
+    )
+    agent.start(rpc)
+    return agent
+
+
+@dataclass(frozen=True)
+class ComputePeers:
+    """The services compute calls, by their public managers."""
+
+    image: ImageManager
+    network: NetworkManager
+    placement: PlacementManager
+
+
+def compute_manager(
+    settings: Settings,
+    db: Database,
+    notifier: Notifier,
+    peers: ComputePeers,
+    quotas: Quotas | None = None,
+    rpc: Rpc | None = None,
+) -> ComputeManager:
+    """The compute service over the image, network and placement services' managers."""
+    ownership = Ownership(db, "api", settings.agent.lease_s)
+    return ComputeManager(
+        db,
+        settings.compute,
+        notifier,
+        GlanceImages(peers.image),
+        ownership,
+        network=peers.network,
+        placement=peers.placement,
+        quotas=quotas,
+        rpc=rpc,
+    )
+
+
+def serve_network_agent(settings: Settings) -> None:
+    """A network agent process (beside several workers, or `onestack agent network`)."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    network = network_manager(settings, db, bus, None, None, load_network_policy(settings))
+    agent = start_network_agent(settings, network, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        agent.stop()
+        shut_down(db, bus, rpc, None, None)
+
+
 def serve_agent(settings: Settings) -> None:
     """An agent process (beside several workers, or `onestack agent image`): runs until
     SIGTERM or SIGINT."""
@@ -274,18 +476,40 @@ def serve_agent(settings: Settings) -> None:
         shut_down(db, bus, rpc, heartbeat, agent)
 
 
+def serve_compute_agent(settings: Settings) -> None:
+    """A compute agent process (beside several workers, or `onestack agent compute`): this
+    host's builds, power actions and deletes, until SIGTERM or SIGINT."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    image = image_manager(settings, db, Notifier(bus, "image"))
+    network = network_manager(settings, db, bus, None, None, load_network_policy(settings))
+    peers = ComputePeers(image, network, PlacementManager(db, Notifier(bus, "placement")))
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), peers, rpc=rpc)
+    agent = start_compute_agent(settings, compute, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        agent.stop()
+        shut_down(db, bus, rpc, None, None)
+
+
 def managers(
     settings: Settings, db: Database, bus: Bus, ownership: Ownership | None = None
 ) -> tuple[IdentityManager, ImageManager]:
     """Each service's manager (its public Python interface) over one database and bus;
     `ownership` is this process as the owner of the work it starts."""
-    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
-    identity = IdentityManager(
-        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
-    )
+    identity = identity_manager(settings, db, bus)
     quotas = Quotas(identity.limits, settings.identity.region)
     image = image_manager(settings, db, Notifier(bus, "image"), quotas, ownership)
     return identity, image
+
+
+def identity_manager(settings: Settings, db: Database, bus: Bus) -> IdentityManager:
+    token_format = TokenFormat(KeyRing(settings.state_dir / TOKEN_KEYS))
+    return IdentityManager(
+        db, token_format, settings.identity, Notifier(bus, "identity"), settings.state_dir
+    )
 
 
 def service_urls(settings: Settings) -> dict[str, str]:
@@ -293,6 +517,8 @@ def service_urls(settings: Settings) -> dict[str, str]:
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
         "placement": f"{settings.base_url}{PLACEMENT_PATH}",
+        "compute": f"{settings.base_url}{COMPUTE_PATH}/v2.1",
+        "network": f"{settings.base_url}{NETWORK_PATH}",
         "object-store": f"{settings.base_url}{OBJECT_PATH}/info",
     }
 
@@ -371,7 +597,11 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
             settings.workers,
             lambda: _serve_worker(settings, sock),
             ready,
-            agents=[lambda: serve_agent(settings)],
+            agents=[
+                lambda: serve_agent(settings),
+                lambda: serve_network_agent(settings),
+                lambda: serve_compute_agent(settings),
+            ],
         )
     finally:
         settings.run_file.unlink(missing_ok=True)

@@ -47,6 +47,8 @@ INTERFACES = ("public", "internal", "admin")
 CATALOG_SERVICES = (
     ("image", "glance", "/image"),
     ("placement", "placement", "/placement"),
+    ("network", "neutron", "/networking"),
+    ("compute", "nova", "/compute/v2.1"),
     # DevStack's Swift endpoint: the caller's account, filled in per token.
     ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
 )

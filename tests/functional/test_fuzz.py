@@ -104,7 +104,13 @@ def _victims(admin: IdentityClient, cloud: CloudProcess) -> dict[str, str]:
         timeout=30,
     )
     assert image.status_code == 201, image.text
-    return {**ids, "image": image.json()["id"], **_placement_victims(cloud, admin.token)}
+    return {
+        **ids,
+        "image": image.json()["id"],
+        **_placement_victims(cloud, admin.token),
+        **_compute_victims(cloud, admin.token),
+        **_network_victims(cloud, admin.token),
+    }
 
 
 def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
@@ -131,6 +137,83 @@ def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
         "allocation": consumer,
         "resource_class": custom,
         "trait": custom,
+    }
+
+
+def _compute_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
+    """A flavor, a keypair, a server (on an image of its own) and the hypervisor."""
+    headers = {"X-Auth-Token": token}
+    image_api = f"{cloud.url}/image/v2/images"
+    boot = {"name": "fuzz-boot", "disk_format": "raw", "container_format": "bare"}
+    image_id = httpx.post(image_api, json=boot, headers=headers, timeout=30).json()["id"]
+    upload = httpx.put(
+        f"{image_api}/{image_id}/file",
+        content=b"\0" * 512,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
+    assert upload.status_code == 204, upload.text
+    headers["OpenStack-API-Version"] = "compute latest"
+    with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers=headers, timeout=30) as api:
+        flavor = {"name": "fuzz-flavor", "ram": 64, "vcpus": 1, "disk": 0, "id": "fuzz-flavor"}
+        assert api.post("/flavors", json={"flavor": flavor}).is_success
+        key = {"name": "fuzz-key", "public_key": FUZZ_KEY}
+        assert api.post("/os-keypairs", json={"keypair": key}).is_success
+        server = {
+            "name": "fuzz-server",
+            "imageRef": image_id,
+            "flavorRef": "42",
+            "networks": "none",
+        }
+        made = api.post("/servers", json={"server": server})
+        assert made.status_code == 202, made.text
+        hypervisor = api.get("/os-hypervisors").json()["hypervisors"][0]["id"]
+    return {
+        "server": made.json()["server"]["id"],
+        "flavor": "fuzz-flavor",
+        "os-keypair": "fuzz-key",
+        "hypervisor": hypervisor,
+    }
+
+
+FUZZ_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBQ2DVCSlwIZ4YyV6Jw3cbUNHhGmm0V5mEQtfYtgQ9gD fuzz"
+
+
+def _network_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
+    """One of each network resource, in the admin project (a network with a subnet and a
+    port, a security group with a rule, a router, a floating IP on the start-up `public`)."""
+
+    def post(collection: str, kind: str, fields: dict[str, object]) -> str:
+        response = httpx.post(
+            f"{cloud.url}/networking/v2.0/{collection}",
+            json={kind: fields},
+            headers={"X-Auth-Token": token},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()[kind]["id"]
+
+    network = post("networks", "network", {"name": "fuzz-net"})
+    subnet = {"network_id": network, "cidr": "10.123.0.0/24", "ip_version": 4}
+    group = post("security-groups", "security_group", {"name": "fuzz-sg"})
+    public = httpx.get(
+        f"{cloud.url}/networking/v2.0/networks",
+        params={"name": "public"},
+        headers={"X-Auth-Token": token},
+        timeout=30,
+    ).json()["networks"][0]["id"]
+    return {
+        "network": network,
+        "subnet": post("subnets", "subnet", subnet),
+        "port": post("ports", "port", {"network_id": network}),
+        "security_group": group,
+        "security_group_rule": post(
+            "security-group-rules",
+            "security_group_rule",
+            {"security_group_id": group, "direction": "ingress", "protocol": "tcp"},
+        ),
+        "router": post("routers", "router", {"name": "fuzz-router"}),
+        "floatingip": post("floatingips", "floatingip", {"floating_network_id": public}),
     }
 
 

@@ -15,8 +15,10 @@ from onestack.common.bus import LocalBus, Notifier
 from onestack.common.db import Database
 from onestack.common.errors import Conflict
 from onestack.common.manager import Deps, Manager
+from onestack.compute.models import Base as ComputeBase
 from onestack.identity.models import Base as IdentityBase
 from onestack.image.models import Base as ImageBase
+from onestack.network.models import Base as NetworkBase
 from onestack.object.models import Base as ObjectBase
 from onestack.placement.models import Base as PlacementBase
 from onestack.settings import Settings
@@ -111,8 +113,8 @@ def test_every_identity_and_image_manager_is_on_the_common_base(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "base",
-    [IdentityBase, ImageBase, PlacementBase, ObjectBase],
-    ids=["identity", "image", "placement", "object"],
+    [IdentityBase, ImageBase, PlacementBase, NetworkBase, ComputeBase, ObjectBase],
+    ids=["identity", "image", "placement", "network", "compute", "object"],
 )
 def test_returned_rows_render_without_their_session(base: type[DeclarativeBase]) -> None:
     """Managers return detached rows: whatever a renderer reads must be loaded with the row
