@@ -18,7 +18,7 @@ from onestack.network.manager.bootstrap import Bootstrap, check_public_range
 from onestack.network.manager.compute import ComputeFacade, Requests
 from onestack.network.manager.floating_ips import FloatingIpRecords
 from onestack.network.manager.networks import NetworkRecords
-from onestack.network.manager.plugging import PLUG, UNPLUG, Plugging
+from onestack.network.manager.plugging import PLUG, ROUTER, UNPLUG, Plugging
 from onestack.network.manager.ports import PortRecords
 from onestack.network.manager.quota import RESOURCES, LimitWriter, NetworkQuotas
 from onestack.network.manager.routers import RouterRecords
@@ -65,9 +65,9 @@ class NetworkManager:
         self.security_groups = SecurityGroupRecords(deps, self.quotas)
         self.security_group_rules = SecurityGroupRuleRecords(self.security_groups)
         self.ports = PortRecords(deps, self.quotas, self.security_groups)
-        self.routers = RouterRecords(deps, self.quotas, self.ports)
-        self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
         self.plugging = Plugging(deps)
+        self.routers = RouterRecords(deps, self.quotas, self.ports, self.plugging)
+        self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
         self.tags = TagRecords(deps)
         self.compute = ComputeFacade(
             deps, self.ports, self.security_groups, self.plugging, is_admin
@@ -87,7 +87,11 @@ class NetworkManager:
 
     def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
         """What the network agent runs: plugging and unplugging ports through the dataplane."""
-        return {PLUG: self.plugging.run_work, UNPLUG: self.plugging.run_unplug}
+        return {
+            PLUG: self.plugging.run_work,
+            UNPLUG: self.plugging.run_unplug,
+            ROUTER: self.plugging.run_router,
+        }
 
     # -- the facade compute calls (docs/architecture.md "Network") ----------------------------
 

@@ -24,6 +24,7 @@ from onestack.network.manager.base import (
     stamp,
     tags_of,
 )
+from onestack.network.manager.plugging import Plugging
 from onestack.network.manager.ports import (
     ROUTER_GATEWAY,
     ROUTER_INTERFACE,
@@ -65,10 +66,14 @@ def get_router(session: Session, caller: Caller | None, router_id: str) -> Route
 
 
 class RouterRecords(NetworkBase):
-    def __init__(self, deps: NetworkDeps, quotas: NetworkQuotas, ports: PortRecords) -> None:
+    def __init__(
+        self, deps: NetworkDeps, quotas: NetworkQuotas, ports: PortRecords, plugging: Plugging
+    ) -> None:
         super().__init__(deps)
         self.quotas = quotas
         self.ports = ports
+        # The network agent makes each changed router real on the host (its ports ACTIVE).
+        self.plugging = plugging
 
     def list(self, caller: Caller) -> list[dict[str, Any]]:
         with self.db.reader() as session:
@@ -115,6 +120,7 @@ class RouterRecords(NetworkBase):
             self._remove(router_id)  # a failed create writes nothing
             raise
         self.quotas.recheck(project_id, "router", lambda: self._remove(router_id))
+        self.plugging.request_router(router_id)
         created = self.get(None, router_id)
         self.notify(caller, "create", "router", created)
         return created
@@ -183,6 +189,7 @@ class RouterRecords(NetworkBase):
                 self._set_gateway(router_id, gateway)
             else:
                 self._clear_gateway(router_id)
+        self.plugging.request_router(router_id)
         updated = self.get(caller, router_id)
         self.notify(caller, "update", "router", updated)
         return updated
@@ -194,6 +201,7 @@ class RouterRecords(NetworkBase):
                 raise errors.RouterInUse(router_id)
         self._clear_gateway(router_id)
         self._remove(router_id)
+        self.plugging.request_router(router_id)
         self.notify(caller, "delete", "router", body)
 
     def _remove(self, router_id: str) -> None:
@@ -238,6 +246,7 @@ class RouterRecords(NetworkBase):
             changes = {"device_id": router_id, "device_owner": ROUTER_INTERFACE}
             made = self.ports.update(None, port.port_id, changes)
         info = _interface_info(router_id, project_id, made)
+        self.plugging.request_router(router_id)
         self.notifier.info("router.interface.create", {"router_interface": info})
         return info
 
@@ -288,6 +297,7 @@ class RouterRecords(NetworkBase):
             info = _interface_info(router_id, router.project_id, views.port(found, []))
             self._refuse_if_floating_ips_need(session, router_id, found)
         self.ports.delete(None, found.port_id, by_service=True)
+        self.plugging.request_router(router_id)
         self.notifier.info("router.interface.delete", {"router_interface": info})
         return info
 
