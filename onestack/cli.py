@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump.add_argument(
         "--service",
-        choices=["identity", "image", "network"],
+        choices=["identity", "image", "network", "placement"],
         default="identity",
         help="whose policy",
     )

@@ -69,6 +69,11 @@ from onestack.network.errors import NoRegisteredLimit as NetworkNoRegisteredLimi
 from onestack.network.manager import NetworkManager
 from onestack.network.policy import load_policy as load_network_policy
 from onestack.oslib.routes import host_routes
+from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
+from onestack.placement.api import build_app as placement_app
+from onestack.placement.api import routes as placement_routes
+from onestack.placement.manager import PlacementManager
+from onestack.placement.policy import load_policy as load_placement_policy
 from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
@@ -82,6 +87,7 @@ API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
     NETWORK_PATH: network_routes,
+    PLACEMENT_PATH: placement_routes,
 }
 
 
@@ -181,6 +187,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     rpc = make_rpc(settings)
     ownership = Ownership(db, "api", settings.agent.lease_s)
     identity, image = managers(settings, db, bus, ownership)
+    placement = PlacementManager(db, Notifier(bus, "placement"))
     heartbeat = own_work(image)
     agent = start_agent(settings, image, rpc) if with_agent else None
     if agent is not None or settings.bus.url is not None:  # else the agent process polls
@@ -197,6 +204,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
         NETWORK_PATH: network_app(network, network_policy, reader),
+        PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
@@ -386,6 +394,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
         "network": f"{settings.base_url}{NETWORK_PATH}",
+        "placement": f"{settings.base_url}{PLACEMENT_PATH}",
     }
 
 

@@ -47,6 +47,13 @@ class IdentitySettings(BaseModel):
     # Failed logins that lock a user out; None means never (Keystone's default).
     lockout_failure_attempts: int | None = Field(None, gt=0)
     lockout_duration_s: int = Field(1800, gt=0)
+    # Keystone's [security_compliance]: a user's own new password must differ from this many
+    # of their passwords, the new one counted (0 or 1: no history check) ...
+    unique_last_password_count: int = Field(0, ge=0)
+    # ... may be changed by its user only once it is this many days old ...
+    minimum_password_age_days: int = Field(0, ge=0)
+    # ... and one an administrator set (creating or resetting) must be changed at first use.
+    change_password_upon_first_use: bool = False
 
 
 DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
@@ -148,6 +155,11 @@ class NetworkSettings(BaseModel):
         return value
 
 
+class PlacementSettings(BaseModel):
+    # Overrides of placement's policy; default <state_dir>/placement-policy.yaml.
+    policy_file: Path | None = None
+
+
 class BusSettings(BaseModel):
     """The message bus (`[bus]`): in-process, or AMQP (RabbitMQ) when `url` is set."""
 
@@ -227,6 +239,7 @@ class Settings(BaseSettings):
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
     network: NetworkSettings = NetworkSettings()
+    placement: PlacementSettings = PlacementSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

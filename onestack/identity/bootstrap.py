@@ -44,7 +44,11 @@ from onestack.identity.passwords import hash_password
 ROLE_CHAIN = ("admin", "member", "reader")  # each implies the next
 INTERFACES = ("public", "internal", "admin")
 # The other services' catalog entries: type, name and DevStack path on the one port.
-CATALOG_SERVICES = (("image", "glance", "/image"), ("network", "neutron", "/networking"))
+CATALOG_SERVICES = (
+    ("image", "glance", "/image"),
+    ("network", "neutron", "/networking"),
+    ("placement", "placement", "/placement"),
+)
 CREDENTIALS_FILE = "credentials.yaml"
 
 

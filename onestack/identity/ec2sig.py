@@ -294,3 +294,23 @@ def _iso8601(text: str) -> datetime:
     except ValueError as exc:
         raise InvalidSignature(f"not an ISO 8601 time: {text}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def verify_s3_token(string_to_sign: bytes, signature: str, secret: str) -> None:
+    """What an S3 front end (Swift's s3api) asks of /v3/s3tokens: the signature it saw over the
+    string to sign it built. AWS Signature V4 when that string starts with AWS4 (its third line
+    is the credential scope date/region/service/aws4_request), else V2 (HMAC-SHA1, base64).
+    Freshness is the front end's to check: it saw the request's date."""
+    text = string_to_sign.decode("utf-8", "replace")
+    if string_to_sign.startswith(b"AWS4"):
+        lines = text.split("\n")
+        scope = lines[2].split("/") if len(lines) > 2 else []
+        if len(scope) != 4:
+            raise InvalidSignature("a V4 string to sign names its credential scope")
+        key = v4_signing_key(secret, scope[0], scope[1], scope[2])
+        expected = hmac.new(key, string_to_sign, hashlib.sha256).hexdigest()
+    else:
+        digest = hmac.new(secret.encode(), string_to_sign, hashlib.sha1).digest()
+        expected = base64.b64encode(digest).decode()
+    if not _same(expected, signature):
+        raise InvalidSignature("signature mismatch")

@@ -176,3 +176,62 @@ class ApplicationCredentialAuthError(Unauthorized):
 class ApplicationCredentialValidationError(BadRequest):
     def __init__(self, detail: str) -> None:
         super().__init__(f"Invalid application credential: {detail}")
+
+
+class TrustNotFound(ResourceNotFound):
+    kind = "trust"
+
+
+class TrustValidationError(BadRequest):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Invalid trust: {detail}")
+
+
+class TrustForbidden(Forbidden):
+    """What a trust does not allow (a role the trustor lacks, a use too many, redelegation)."""
+
+
+class EndpointGroupNotFound(ResourceNotFound):
+    kind = "endpoint group"
+
+
+class ProjectEndpointNotFound(NotFound):
+    def __init__(self, project_id: str, endpoint_id: str) -> None:
+        super().__init__(f"Endpoint {endpoint_id} is not associated with project {project_id}.")
+
+
+class DomainConfigNotFound(NotFound):
+    def __init__(self, domain_id: str, group: str | None = None, option: str | None = None):
+        where = "/".join(part for part in (group, option) if part)
+        super().__init__(
+            f"Could not find Domain Config {where or 'options'} for domain {domain_id}."
+        )
+
+
+class InvalidDomainConfig(Forbidden):
+    """Keystone answers a group or option that cannot be set per domain with a 403."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Invalid domain specific configuration: {detail}")
+
+
+class ConsumerNotFound(ResourceNotFound):
+    kind = "consumer"
+
+
+class PasswordAgeValidationError(BadRequest):
+    def __init__(self, min_age_days: int, days_left: int) -> None:
+        super().__init__(
+            "You cannot change your password at this time due to the minimum password age. "
+            f"Once you change your password, it must be used for {min_age_days} day(s) before it "
+            f"can be changed. Please try again in {days_left} day(s) or contact your "
+            "administrator to reset your password."
+        )
+
+
+class PasswordHistoryValidationError(BadRequest):
+    def __init__(self, unique_count: int) -> None:
+        super().__init__(
+            "The new password cannot be identical to a previous password. The total number "
+            f"which includes the new password must be unique is {unique_count}."
+        )

@@ -302,3 +302,98 @@ class ApplicationCredentialAccessRule(Base):
     access_rule_id: Mapped[str] = mapped_column(
         ForeignKey("identity_access_rules.id"), primary_key=True, index=True
     )
+
+
+class Trust(Base):
+    """A trustor's delegation of roles on a project to a trustee (OS-TRUST). Deleting one only
+    marks it, so a redelegated chain can still name its parent."""
+
+    __tablename__ = "identity_trusts"
+    trust_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    trustor_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    trustee_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    impersonation: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    remaining_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    allow_redelegation: Mapped[bool] = mapped_column(Boolean, default=False)
+    redelegation_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TrustRole(Base):
+    """One role a trust delegates, as the trustor named it (implied roles come at use)."""
+
+    __tablename__ = "identity_trust_roles"
+    trust_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_trusts.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_roles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class EndpointGroup(Base):
+    """A named filter over endpoints (service_id, region_id, interface) (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_endpoint_groups"
+    endpoint_group_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProjectEndpoint(Base):
+    """An endpoint a project's catalog shows (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoints"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ProjectEndpointGroup(Base):
+    """An endpoint group a project's catalog shows (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoint_groups"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_endpoint_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's specific configuration (`/v3/domains/{id}/config`)."""
+
+    __tablename__ = "identity_domain_config"
+    domain_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    group: Mapped[str] = mapped_column("group_name", String(255), primary_key=True)
+    option: Mapped[str] = mapped_column("option_name", String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OAuthConsumer(Base):
+    """An OAuth 1.0a consumer (OS-OAUTH1); its secret signs requests, so it is kept encrypted
+    with the credential keys (recoverable, never in clear)."""
+
+    __tablename__ = "identity_oauth_consumers"
+    consumer_id: Mapped[str] = mapped_column("id", String(64), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PasswordHistory(Base):
+    """A password a user had, as its hash, for the reuse check (unique_last_password_count)."""
+
+    __tablename__ = "identity_password_history"
+    entry_id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

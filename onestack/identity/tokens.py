@@ -1,7 +1,7 @@
 """The token format: non-persistent, authenticated and encrypted (Fernet over msgpack).
 
 A token carries who (user id), how (methods), for what (scope), when (issued/expires), its
-audit ids and the application credential it was obtained with, if any; everything else
+audit ids and the application credential or trust it was obtained with, if any; everything else
 (roles, catalog) is looked up at validation, as Keystone does, so a removed role takes effect
 at once. Keys live in `<state_dir>/fernet-keys` (see `keys.py`): the highest-numbered key
 signs, every key verifies, so keys rotate without breaking tokens.
@@ -37,6 +37,8 @@ class TokenPayload:
     audit_ids: tuple[str, ...] = field(default_factory=tuple)
     # The application credential the token was obtained with; validation re-checks it.
     app_cred_id: str | None = None
+    # The trust a trust-scoped token uses (OS-TRUST); validation re-checks it.
+    trust_id: str | None = None
 
     @property
     def audit_id(self) -> str:
@@ -65,8 +67,8 @@ class TokenFormat:
                 payload.issued_at.timestamp(),
                 payload.expires_at.timestamp(),
                 [_unb64(audit_id) for audit_id in payload.audit_ids],
-                # Optional trailing field: tokens without it (issued before) still decode.
-                *([_pack_id(payload.app_cred_id)] if payload.app_cred_id else []),
+                # Optional trailing fields: tokens without them (issued before) still decode.
+                *_optional(payload),
             ]
         )
         return self._keys.fernet().encrypt(packed).rstrip(b"=").decode()
@@ -95,8 +97,9 @@ class TokenFormat:
 
 def _unpack(fields: list) -> TokenPayload:  # type: ignore[type-arg]
     version, user_id, methods, scope, target, issued, expires, audit_ids, *optional = fields
-    if len(optional) > 1:
+    if len(optional) > 2:
         raise ValueError("too many token fields")
+    app_cred, trust = (*optional, None, None)[:2]
     if version != FORMAT_VERSION:
         raise ValueError(f"unknown token format {version}")
     return TokenPayload(
@@ -107,8 +110,17 @@ def _unpack(fields: list) -> TokenPayload:  # type: ignore[type-arg]
         issued_at=datetime.fromtimestamp(issued, UTC),
         expires_at=datetime.fromtimestamp(expires, UTC),
         audit_ids=tuple(_b64(audit_id) for audit_id in audit_ids),
-        app_cred_id=_unpack_id(optional[0]) if optional else None,
+        app_cred_id=_unpack_id(app_cred) if app_cred is not None else None,
+        trust_id=_unpack_id(trust) if trust is not None else None,
     )
+
+
+def _optional(payload: TokenPayload) -> list[bytes | str | None]:
+    """[app credential] or [app credential or None, trust]: nothing when neither is set."""
+    if payload.trust_id:
+        app_cred = _pack_id(payload.app_cred_id) if payload.app_cred_id else None
+        return [app_cred, _pack_id(payload.trust_id)]
+    return [_pack_id(payload.app_cred_id)] if payload.app_cred_id else []
 
 
 def _pack_id(value: str) -> bytes | str:

@@ -37,6 +37,7 @@ QUERY_KEYS = (
     "nocatalog", "allow_expired", "include_names", "include_subtree", "effective",
     "scope.project.id", "scope.domain.id", "scope.system", "user.id", "group.id", "role.id",
     "parents_as_list", "subtree_as_list", "protected", "checksum", "os_hash_value",
+    "resources", "uuid", "in_tree", "required", "associated",
 )  # fmt: skip
 # Body keys of the image API, which parses its bodies by hand (no pydantic models to read).
 BODY_KEYS = (

@@ -4,7 +4,9 @@ tampered, stale, deleted or foreign ones do not."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -349,3 +351,52 @@ def test_disabled_user_or_project_is_refused(cloud: CloudProcess) -> None:
     admin.patch(f"users/{user_id}", json={"user": {"enabled": True}})
     admin.delete(f"projects/{project['id']}/users/{user_id}/roles/{role['id']}")
     assert_identity_error(ec2tokens(cloud, body), 401)
+
+
+# -- /v3/s3tokens, as Swift's s3api front end asks ----------------------------------------
+
+
+def _s3tokens(
+    cloud: CloudProcess, access: str, string_to_sign: bytes, signature: str
+) -> httpx.Response:
+    body = {
+        "credentials": {
+            "access": access,
+            "token": base64.urlsafe_b64encode(string_to_sign).decode(),
+            "signature": signature,
+        }
+    }
+    return httpx.post(f"{cloud.identity_url}/v3/s3tokens", json=body, timeout=30)
+
+
+def _v4_string_and_signature(access: str, secret: str) -> tuple[bytes, str]:
+    request = AWSRequest(method="GET", url="http://s3.example/bucket/key", headers={})
+    request.context["timestamp"] = "20261205T120000Z"
+    auth = S3SigV4Auth(Credentials(access, secret), "s3", "RegionOne")
+    canonical = auth.canonical_request(request)
+    string_to_sign = auth.string_to_sign(request, canonical)
+    return string_to_sign.encode(), auth.signature(string_to_sign, request)
+
+
+def test_s3tokens_accepts_v2_and_v4_signatures(
+    cloud: CloudProcess, demo: IdentityClient, demo_ec2: dict[str, Any]
+) -> None:
+    access, secret = demo_ec2["access"], demo_ec2["secret"]
+    v2 = b"GET\n\n\nThu, 05 Dec 2026 12:00:00 GMT\n/bucket/key"
+    v2_signature = base64.b64encode(hmac.new(secret.encode(), v2, hashlib.sha1).digest()).decode()
+    for string_to_sign, signature in ((v2, v2_signature), _v4_string_and_signature(access, secret)):
+        response = _s3tokens(cloud, access, string_to_sign, signature)
+        assert response.status_code == 200, response.text
+        token = response.json()["token"]
+        assert token["project"]["id"] == _me(demo)["project"]["id"]
+        assert validate(cloud, response.headers["X-Subject-Token"]).status_code == 200
+
+
+def test_s3tokens_refuses_a_wrong_signature_or_key(
+    cloud: CloudProcess, demo_ec2: dict[str, Any]
+) -> None:
+    string_to_sign, signature = _v4_string_and_signature(demo_ec2["access"], "not-the-secret")
+    assert_identity_error(_s3tokens(cloud, demo_ec2["access"], string_to_sign, signature), 401)
+    assert_identity_error(_s3tokens(cloud, "no-such-access", b"x", "sig"), 401)
+    response = httpx.post(f"{cloud.identity_url}/v3/s3tokens", json={"credentials": {}}, timeout=30)
+    assert_identity_error(response, 400)

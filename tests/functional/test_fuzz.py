@@ -104,7 +104,12 @@ def _victims(admin: IdentityClient, cloud: CloudProcess) -> dict[str, str]:
         timeout=30,
     )
     assert image.status_code == 201, image.text
-    return {**ids, "image": image.json()["id"], **_network_victims(cloud, admin.token)}
+    return {
+        **ids,
+        "image": image.json()["id"],
+        **_network_victims(cloud, admin.token),
+        **_placement_victims(cloud, admin.token),
+    }
 
 
 def _network_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
@@ -142,6 +147,33 @@ def _network_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
         ),
         "router": post("routers", "router", {"name": "fuzz-router"}),
         "floatingip": post("floatingips", "floatingip", {"floating_network_id": public}),
+    }
+
+
+def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
+    """A resource provider with inventory, a consumer holding some of it, a custom class."""
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "placement latest"}
+    with httpx.Client(base_url=f"{cloud.url}/placement", headers=headers, timeout=30) as api:
+        rp = api.post("/resource_providers", json={"name": "fuzz-rp"}).json()["uuid"]
+        inventory = {"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}
+        assert api.put(f"/resource_providers/{rp}/inventories", json=inventory).is_success
+        assert api.put("/resource_classes/CUSTOM_FUZZ").is_success
+        assert api.put("/traits/CUSTOM_FUZZ").is_success
+        consumer = str(uuid.uuid4())
+        claim = {
+            "allocations": {rp: {"resources": {"VCPU": 1}}},
+            "project_id": "fuzz",
+            "user_id": "fuzz",
+            "consumer_generation": None,
+            "consumer_type": "INSTANCE",
+        }
+        assert api.put(f"/allocations/{consumer}", json=claim).is_success
+    custom = "CUSTOM_FUZZ"
+    return {
+        "resource_provider": rp,
+        "allocation": consumer,
+        "resource_class": custom,
+        "trait": custom,
     }
 
 

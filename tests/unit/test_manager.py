@@ -18,6 +18,7 @@ from onestack.common.manager import Deps, Manager
 from onestack.identity.models import Base as IdentityBase
 from onestack.image.models import Base as ImageBase
 from onestack.network.models import Base as NetworkBase
+from onestack.placement.models import Base as PlacementBase
 from onestack.settings import Settings
 
 # Relationships no renderer reads, so they may load lazily (inside a manager's session only).
@@ -109,7 +110,9 @@ def test_every_identity_and_image_manager_is_on_the_common_base(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    "base", [IdentityBase, ImageBase, NetworkBase], ids=["identity", "image", "network"]
+    "base",
+    [IdentityBase, ImageBase, NetworkBase, PlacementBase],
+    ids=["identity", "image", "network", "placement"],
 )
 def test_returned_rows_render_without_their_session(base: type[DeclarativeBase]) -> None:
     """Managers return detached rows: whatever a renderer reads must be loaded with the row

@@ -73,11 +73,26 @@ def test_token_without_application_credential_has_the_old_layout() -> None:
 def test_token_with_unknown_trailing_fields_is_rejected() -> None:
     key = Fernet.generate_key()
     stamp = NOW.timestamp()
-    packed = msgpack.packb([1, "u", ["password"], 0, None, stamp, stamp + 60, [], "a", "b"])
+    packed = msgpack.packb([1, "u", ["password"], 0, None, stamp, stamp + 60, [], "a", "b", "c"])
     token = Fernet(key).encrypt(packed).rstrip(b"=").decode()
 
     with pytest.raises(InvalidToken):
         TokenFormat([key]).decode(token, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("app_cred_id", "trust_id"),
+    [(None, None), ("a" * 32, None), (None, "b" * 32), ("c" * 32, "trust-not-hex")],
+)
+def test_optional_app_credential_and_trust_round_trip(
+    app_cred_id: str | None, trust_id: str | None
+) -> None:
+    fmt = TokenFormat([Fernet.generate_key()])
+    token = fmt.encode(payload(app_cred_id=app_cred_id, trust_id=trust_id))
+
+    decoded = fmt.decode(token, now=NOW)
+
+    assert (decoded.app_cred_id, decoded.trust_id) == (app_cred_id, trust_id)
 
 
 def test_token_is_url_safe_without_padding() -> None:

@@ -17,7 +17,9 @@ from onestack.compute.drivers.base import (
     PowerState,
     Vif,
 )
+from onestack.compute.drivers.container import ContainerDriver
 from onestack.compute.drivers.fake import FakeDriver
+from onestack.compute.drivers.qemu import QemuDriver
 
 __all__ = [
     "DRIVERS",
@@ -34,7 +36,11 @@ __all__ = [
     "make_driver",
 ]
 
-DRIVERS: dict[str, type[ComputeDriver]] = {"fake": FakeDriver}
+DRIVERS: dict[str, type[ComputeDriver]] = {
+    "fake": FakeDriver,
+    "qemu": QemuDriver,
+    "container": ContainerDriver,
+}
 
 
 def driver(name: str) -> type[ComputeDriver]:

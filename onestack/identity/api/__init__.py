@@ -18,13 +18,17 @@ from onestack.identity.api import (
     catalog,
     common,
     credentials,
+    domain_config,
     domains,
     ec2,
+    endpoint_filter,
     groups,
     limits,
+    oauth,
     policies,
     projects,
     roles,
+    trusts,
     users,
     versions,
 )
@@ -38,6 +42,7 @@ MOUNT_PATH = "/identity"
 ROUTERS = (
     versions,
     auth,
+    domain_config,
     domains,
     projects,
     users,
@@ -50,6 +55,9 @@ ROUTERS = (
     ec2,
     application_credentials,
     policies,
+    trusts,
+    endpoint_filter,
+    oauth,
 )
 
 

@@ -7,7 +7,6 @@ The cloud admin may read and delete anyone's credentials and access rules.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints, model_validator
@@ -16,12 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse
 from onestack.identity import errors
 from onestack.identity.api.common import caller, collection, enforce, manager, parse_body
 from onestack.identity.api.common import self_link as link
-from onestack.identity.api.fields import Description, Envelope, Id, Name
+from onestack.identity.api.fields import Description, Envelope, Id, Name, timestamp_field
 from onestack.identity.manager import TokenView
 from onestack.identity.manager.access_rules import AccessRuleRequest, AccessRuleView
 from onestack.identity.manager.app_credentials import AppCredCreate, AppCredView, RoleRequest
@@ -74,28 +72,12 @@ class CreateBody(Envelope):
     application_credential: AppCredFields
 
 
-def _expiry(raw: str | None) -> datetime | None:
-    """ISO 8601, with or without a zone (none means UTC), as naive UTC."""
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest(
-            f"Invalid input for field 'application_credential.expires_at': {raw!r} is not an "
-            "ISO 8601 timestamp."
-        ) from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
 def _to_create(fields: AppCredFields) -> AppCredCreate:
     return AppCredCreate(
         name=fields.name,
         description=fields.description,
         secret=fields.secret or None,
-        expires_at=_expiry(fields.expires_at),
+        expires_at=timestamp_field(fields.expires_at, "application_credential.expires_at"),
         roles=tuple(RoleRequest(role_id=r.id, name=r.name) for r in fields.roles or ()),
         unrestricted=bool(fields.unrestricted),
         access_rules=tuple(rule.to_request() for rule in fields.access_rules or ()),

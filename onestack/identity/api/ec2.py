@@ -1,11 +1,13 @@
 """OS-EC2: /v3/users/{user_id}/credentials/OS-EC2 (a user's EC2 access/secret pairs) and
-POST /v3/ec2tokens (a token for a request signed with one of them, as EC2/S3 front ends ask).
+POST /v3/ec2tokens (a token for a request signed with one of them, as EC2/S3 front ends ask)
+and POST /v3/s3tokens (the same for an S3 front end that sends its string to sign).
 
 HTTP only: parse, enforce policy, call `manager.ec2.Ec2Manager`, render.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -15,6 +17,7 @@ from starlette.routing import Route
 
 from onestack.common.auth import public
 from onestack.common.context import RequestContext
+from onestack.common.errors import BadRequest
 from onestack.common.http import JSONResponse
 from onestack.identity.api import render
 from onestack.identity.api.common import collection, enforce, manager, parse_body, self_link
@@ -128,6 +131,35 @@ async def ec2_tokens(request: Request) -> Response:
     )
 
 
+class S3Credentials(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    access: Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
+    token: Text  # the string to sign, base64
+    signature: Annotated[str, StringConstraints(min_length=1, max_length=1024, strict=True)]
+
+
+class S3TokensBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    credentials: S3Credentials
+
+
+@public  # the signature is the proof
+async def s3_tokens(request: Request) -> Response:
+    body = await parse_body(request, S3TokensBody)
+    credentials = body.credentials
+    try:
+        string_to_sign = base64.urlsafe_b64decode(
+            credentials.token + "=" * (-len(credentials.token) % 4)
+        )
+    except ValueError as exc:
+        raise BadRequest("Invalid input for field 'credentials.token': not base64.") from exc
+    view = _ec2(request).authenticate_s3(credentials.access, string_to_sign, credentials.signature)
+    catalog = manager(request).tokens.catalog(view)
+    return JSONResponse(
+        render.token(view, catalog), status_code=200, headers={"X-Subject-Token": view.token_id}
+    )
+
+
 OS_EC2 = "/v3/users/{user_id}/credentials/OS-EC2"
 
 routes = [
@@ -136,4 +168,5 @@ routes = [
     Route(OS_EC2 + "/{credential_id}", show_ec2_credential, methods=["GET"]),
     Route(OS_EC2 + "/{credential_id}", delete_ec2_credential, methods=["DELETE"]),
     Route("/v3/ec2tokens", ec2_tokens, methods=["POST"]),
+    Route("/v3/s3tokens", s3_tokens, methods=["POST"]),
 ]

@@ -6,9 +6,12 @@ it) keeps unknown ones, as Keystone does, so they land in the row's `extra`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from onestack.common.errors import BadRequest
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
@@ -31,3 +34,18 @@ class Envelope(BaseModel):
 
 class Attributes(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
+
+
+def timestamp_field(raw: str | None, field: str) -> datetime | None:
+    """An ISO 8601 body field, with or without a zone (none means UTC), as naive UTC."""
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(
+            f"Invalid input for field '{field}': {raw!r} is not an ISO 8601 timestamp."
+        ) from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment

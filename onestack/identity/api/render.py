@@ -49,6 +49,13 @@ def token(view: TokenView, catalog: list[CatalogEntry] | None) -> dict[str, Any]
         body["roles"] = [_named(role) for role in view.roles]
         if catalog is not None:
             body["catalog"] = render_catalog(catalog)
+    if view.trust is not None:
+        body["OS-TRUST:trust"] = {
+            "id": view.trust.ref_id,
+            "impersonation": view.trust.impersonation,
+            "trustor_user": {"id": view.trust.trustor_user_id},
+            "trustee_user": {"id": view.trust.trustee_user_id},
+        }
     if view.application_credential is not None:
         credential = view.application_credential
         body["application_credential"] = {

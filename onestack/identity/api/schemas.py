@@ -68,10 +68,15 @@ class SystemRef(_Body):
     all: Literal[True]
 
 
+class TrustRef(_Body):
+    id: Id
+
+
 class Scope(_Body):
     project: ProjectRef | None = None
     domain: DomainRef | None = None
     system: SystemRef | None = None
+    trust: TrustRef | None = Field(None, alias="OS-TRUST:trust")
 
 
 class Auth(_Body):
@@ -132,9 +137,15 @@ def _scope(scope: Scope | str | None) -> dict:
         return {"wants_unscoped": True}
     if scope is None or isinstance(scope, str):
         return {}
-    given = [name for name in ("project", "domain", "system") if getattr(scope, name) is not None]
+    given = [
+        name
+        for name in ("project", "domain", "system", "trust")
+        if getattr(scope, name) is not None
+    ]
     if len(given) > 1:
-        raise BadRequest("Only one of project, domain or system may be the scope.")
+        raise BadRequest("Only one of project, domain, system or OS-TRUST:trust may be the scope.")
+    if scope.trust is not None:
+        return {"scope": "trust", "trust_id": scope.trust.id}
     if scope.project is not None:
         return {
             "scope": "project",

@@ -20,10 +20,13 @@ from onestack.identity.manager.assignments import AssignmentManager
 from onestack.identity.manager.base import IdentityDeps
 from onestack.identity.manager.catalog import CatalogManager
 from onestack.identity.manager.credentials import CredentialManager
+from onestack.identity.manager.domain_config import DomainConfigManager
 from onestack.identity.manager.domains import DomainManager
+from onestack.identity.manager.endpoint_filter import EndpointFilterManager
 from onestack.identity.manager.groups import GroupManager
 from onestack.identity.manager.limits import LimitManager
 from onestack.identity.manager.lookup import NamedRef, Ref
+from onestack.identity.manager.oauth import OAuthManager
 from onestack.identity.manager.projects import ProjectFilters, ProjectManager
 from onestack.identity.manager.roles import RoleManager
 from onestack.identity.manager.stored_policies import StoredPolicyManager
@@ -34,6 +37,7 @@ from onestack.identity.manager.tokens import (
     TokenManager,
     TokenView,
 )
+from onestack.identity.manager.trusts import TrustManager
 from onestack.identity.manager.users import UserManager
 from onestack.identity.tokens import TokenFormat
 from onestack.settings import IdentitySettings
@@ -89,6 +93,10 @@ class IdentityManager:
         self.app_credentials = ApplicationCredentialManager(deps)
         self.access_rules = AccessRuleManager(deps)
         self.stored_policies = StoredPolicyManager(deps)
+        self.trusts = TrustManager(deps)
+        self.endpoint_filter = EndpointFilterManager(deps)
+        self.domain_config = DomainConfigManager(deps)
+        self.oauth = OAuthManager(deps, self.credentials)
 
     def cloud_admin(self) -> CloudAdmin:
         """The bootstrap admin on the bootstrap admin project: who owns what the cloud makes

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from onestack.identity.manager.access_rules import purge_user_rules
 from onestack.identity.manager.app_credentials import purge_app_creds
+from onestack.identity.manager.endpoint_filter import purge_project_associations
 from onestack.identity.models import (
     ApplicationCredential,
     ApplicationCredentialRole,
@@ -27,6 +28,8 @@ from onestack.identity.models import (
     ProjectTag,
     RegisteredLimit,
     Role,
+    Trust,
+    TrustRole,
     User,
 )
 
@@ -37,6 +40,9 @@ def purge_user(session: Session, user_id: str) -> None:
     session.execute(delete(Credential).where(Credential.user_id == user_id))
     _purge_app_creds_where(session, ApplicationCredential.user_id == user_id)
     purge_user_rules(session, user_id)
+    _purge_trusts_where(
+        session, or_(Trust.trustor_user_id == user_id, Trust.trustee_user_id == user_id)
+    )
     session.execute(delete(User).where(User.user_id == user_id))
 
 
@@ -52,6 +58,8 @@ def purge_project(session: Session, project_id: str) -> None:
     session.execute(delete(Credential).where(Credential.project_id == project_id))
     session.execute(delete(Limit).where(Limit.project_id == project_id))
     _purge_app_creds_where(session, ApplicationCredential.project_id == project_id)
+    _purge_trusts_where(session, Trust.project_id == project_id)
+    purge_project_associations(session, project_id)
     session.execute(delete(Project).where(Project.project_id == project_id))
 
 
@@ -98,3 +106,11 @@ def purge_service_limits(session: Session, service_id: str) -> None:
 def _purge_app_creds_where(session: Session, condition: ColumnElement[bool]) -> None:
     found = session.scalars(select(ApplicationCredential.app_cred_id).where(condition))
     purge_app_creds(session, list(found))
+
+
+def _purge_trusts_where(session: Session, clause: ColumnElement[bool]) -> None:
+    """Trusts of a deleted user or project go with it, role rows first."""
+    trust_ids = list(session.scalars(select(Trust.trust_id).where(clause)))
+    if trust_ids:
+        session.execute(delete(TrustRole).where(TrustRole.trust_id.in_(trust_ids)))
+        session.execute(delete(Trust).where(Trust.trust_id.in_(trust_ids)))

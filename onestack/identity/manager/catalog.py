@@ -22,6 +22,7 @@ from onestack.common.errors import BadRequest, Conflict, Forbidden
 from onestack.identity import errors
 from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_service_limits
+from onestack.identity.manager.endpoint_filter import purge_endpoint_associations
 from onestack.identity.manager.fields import apply_fields
 from onestack.identity.models import Endpoint, Region, RegisteredLimit, Service
 
@@ -161,6 +162,8 @@ class CatalogManager(IdentityBase):
                     select(Endpoint.endpoint_id).where(Endpoint.service_id == service_id)
                 )
             )
+            for endpoint_id in endpoint_ids:
+                purge_endpoint_associations(session, endpoint_id)
             session.execute(delete(Endpoint).where(Endpoint.service_id == service_id))
             purge_service_limits(session, service_id)
             session.execute(delete(Service).where(Service.service_id == service_id))
@@ -227,6 +230,7 @@ class CatalogManager(IdentityBase):
         with self.writing() as session:
             if session.get(Endpoint, endpoint_id) is None:
                 raise errors.EndpointNotFound(endpoint_id)
+            purge_endpoint_associations(session, endpoint_id)
             session.execute(delete(Endpoint).where(Endpoint.endpoint_id == endpoint_id))
         self.notify(ctx, "endpoint", "deleted", endpoint_id)
 

@@ -82,6 +82,18 @@ class Ec2Manager:
             raise errors.AuthFailed("EC2 signature does not match or has expired.") from exc
         return self.tokens.issue_for_project(found.user_id, found.project_id, TOKEN_METHOD)
 
+    def authenticate_s3(self, access: str, string_to_sign: bytes, signature: str) -> TokenView:
+        """POST /v3/s3tokens: a project-scoped token when an S3 front end's string to sign was
+        signed with the stored secret of `access`; 401 if not."""
+        found = self._find(access)
+        if found is None or not found.secret or not found.project_id:
+            raise errors.AuthFailed("EC2 access key not found.")
+        try:
+            ec2sig.verify_s3_token(string_to_sign, signature, found.secret)
+        except ec2sig.InvalidSignature as exc:
+            raise errors.AuthFailed("S3 signature does not match.") from exc
+        return self.tokens.issue_for_project(found.user_id, found.project_id, TOKEN_METHOD)
+
     def _find(self, access: str) -> Ec2Credential | None:
         try:
             view = self.credentials.get(credential_id(access))

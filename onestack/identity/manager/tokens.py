@@ -27,6 +27,7 @@ from onestack.identity.manager.app_credentials import (
 )
 from onestack.identity.manager.base import IdentityBase, IdentityDeps
 from onestack.identity.manager.effective import effective_roles, targets_of
+from onestack.identity.manager.endpoint_filter import visible_endpoint_ids
 from onestack.identity.manager.login import check_login, password_expires_at
 from onestack.identity.manager.lookup import (
     NamedRef,
@@ -35,6 +36,8 @@ from onestack.identity.manager.lookup import (
     find_domain,
     find_project,
 )
+from onestack.identity.manager.trusts import check_in_use as check_trust_in_use
+from onestack.identity.manager.trusts import consume as consume_trust
 from onestack.identity.models import (
     SYSTEM_TARGET,
     Domain,
@@ -62,6 +65,8 @@ class AuthRequest:
     app_cred: AppCredLogin | None = None
     # `"scope": "unscoped"` was sent: no default project either.
     wants_unscoped: bool = False
+    # The trust to scope to (scope "trust").
+    trust_id: str | None = None
 
     @property
     def checks_secret(self) -> bool:
@@ -78,6 +83,16 @@ class AppCredRef:
     name: str
     unrestricted: bool
     access_rules: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TrustRef:
+    """The trust a trust-scoped token uses, as the token body shows it (`OS-TRUST:trust`)."""
+
+    ref_id: str
+    impersonation: bool
+    trustor_user_id: str
+    trustee_user_id: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,7 @@ class TokenView:
     shows_admin_project: bool = False
     password_expires_at: datetime | None = None
     application_credential: AppCredRef | None = None
+    trust: TrustRef | None = None
 
     @property
     def role_names(self) -> frozenset[str]:
@@ -186,6 +202,8 @@ class TokenManager(IdentityBase):
         with self.db.reader() as session:
             if "token" in request.methods:
                 parent = self.validate(request.token_id or "", now_generation).payload
+                if parent.trust_id is not None:
+                    raise errors.TrustForbidden("A trust-scoped token cannot be rescoped.")
                 if parent.app_cred_id is not None:
                     # Its roles and project are the credential's: no other scope to trade up to.
                     raise errors.AuthFailed(
@@ -208,17 +226,20 @@ class TokenManager(IdentityBase):
                     raise errors.AuthFailed("The methods identify different users.")
                 user_id = password_user
             assert user_id is not None
-            request = self._default_scope(session, user_id, request)
-            scope, target_id = self._resolve_scope(session, user_id, request, now_generation)
-            payload = TokenPayload(
-                user_id=user_id,
-                methods=methods,
-                scope=scope,
-                target_id=target_id,
-                issued_at=now,
-                expires_at=expires_at,
-                audit_ids=audit_ids,
-            )
+            if request.trust_id is not None:
+                payload = self._trust_payload(request.trust_id, user_id, expires_at)
+            else:
+                request = self._default_scope(session, user_id, request)
+                scope, target_id = self._resolve_scope(session, user_id, request, now_generation)
+                payload = TokenPayload(
+                    user_id=user_id,
+                    methods=(),
+                    scope=scope,
+                    target_id=target_id,
+                    issued_at=now,
+                    expires_at=expires_at,
+                )
+            payload = replace(payload, methods=methods, issued_at=now, audit_ids=audit_ids)
             token_id = self.format.encode(payload)
             return self._view(session, token_id, payload, now_generation)
 
@@ -276,6 +297,23 @@ class TokenManager(IdentityBase):
                 app_cred_id=credential.app_cred_id,
             )
             return self._view(session, self.format.encode(payload), payload, now_generation)
+
+    def _trust_payload(self, trust_id: str, trustee_id: str, expires_at: datetime) -> TokenPayload:
+        """A token for the trustee through the trust (one of its uses): the trustor when it
+        impersonates, on the trust's project, expiring no later than the trust."""
+        with self.writing() as session:
+            trust = consume_trust(session, trust_id, trustee_id)
+        if trust.expires_at is not None:
+            expires_at = min(expires_at, trust.expires_at.replace(tzinfo=UTC))
+        return TokenPayload(
+            user_id=trust.trustor_user_id if trust.impersonation else trustee_id,
+            methods=(),
+            scope="project",
+            target_id=trust.project_id,
+            issued_at=expires_at,
+            expires_at=expires_at,
+            trust_id=trust_id,
+        )
 
     def _default_scope(self, session: Session, user_id: str, request: AuthRequest) -> AuthRequest:
         """Keystone's default scoping: with no scope asked for (not even "unscoped"), the
@@ -382,7 +420,13 @@ class TokenManager(IdentityBase):
         resolution, cached per generation (read before `session` read anything); only the
         password-change cut-off is per token.
         """
-        key = (payload.user_id, payload.scope, payload.target_id, payload.app_cred_id)
+        key = (
+            payload.user_id,
+            payload.scope,
+            payload.target_id,
+            payload.app_cred_id,
+            payload.trust_id,
+        )
         cached = self._grants.get(key)
         if cached is None or cached[0] != now_generation:
             cached = (now_generation, *self._resolve(session, token_id, payload))
@@ -413,6 +457,12 @@ class TokenManager(IdentityBase):
             return view, user.tokens_valid_after
         assert payload.target_id is not None
         scope_fields = self._scope_fields(session, payload)
+        if payload.trust_id is not None:
+            trust, roles = check_trust_in_use(session, payload.trust_id)
+            scope_fields["trust"] = TrustRef(
+                trust.trust_id, trust.impersonation, trust.trustor_user_id, trust.trustee_user_id
+            )
+            return replace(view, **scope_fields, roles=roles), user.tokens_valid_after
         roles = effective_roles(session, user.user_id, payload.scope, payload.target_id)
         if payload.app_cred_id is not None:
             credential, roles = restrict_roles(session, payload.app_cred_id, user.user_id, roles)
@@ -471,6 +521,9 @@ class TokenManager(IdentityBase):
         if cached is not None and cached[0] == now_generation:
             return cached[1]
         services, endpoints = self._registered(now_generation)
+        filtered = False
+        if "project_id" in values:
+            endpoints, filtered = self._filtered(endpoints, values["project_id"])
         by_service: dict[str, list[CatalogEndpoint]] = {}
         for e in endpoints:
             url = _fill_url(e.url, values)
@@ -485,9 +538,22 @@ class TokenManager(IdentityBase):
                 endpoints=tuple(by_service.get(service.service_id, ())),
             )
             for service in services
+            # A filtered catalog leaves out the services it took every endpoint from.
+            if not filtered or service.service_id in by_service
         ]
         _remember(self._filled, key, (now_generation, catalog))
         return catalog
+
+    def _filtered(
+        self, endpoints: Sequence[Endpoint], project_id: str
+    ) -> tuple[Sequence[Endpoint], bool]:
+        """The endpoints the project's associations (OS-EP-FILTER) let its catalog show, and
+        whether any association filtered them; cached per generation with the catalog."""
+        with self.db.reader() as session:
+            visible = visible_endpoint_ids(session, project_id)
+        if visible is None:
+            return endpoints, False
+        return [e for e in endpoints if e.endpoint_id in visible], True
 
     def _registered(self, now_generation: int) -> tuple[Sequence[Service], Sequence[Endpoint]]:
         """The enabled services and endpoints, cached while the generation holds."""

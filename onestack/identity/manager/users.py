@@ -22,8 +22,8 @@ from onestack.identity.manager.base import IdentityBase
 from onestack.identity.manager.cascade import purge_user
 from onestack.identity.manager.fields import apply_fields
 from onestack.identity.manager.login import authenticate_user, utcnow
-from onestack.identity.models import Domain, Group, Membership, Project, User
-from onestack.identity.passwords import hash_password
+from onestack.identity.models import Domain, Group, Membership, PasswordHistory, Project, User
+from onestack.identity.passwords import hash_password, verify_password
 from onestack.settings import IdentitySettings
 
 COLUMNS = frozenset({"name", "enabled", "default_project_id"})
@@ -137,13 +137,16 @@ class UserManager(IdentityBase):
         )
         apply_fields(user, _plain(values), COLUMNS)
         if password is not None:
-            self._set_password(user, password)
+            check_password_rules(self.settings, password)
+            self._store_hash(user, hash_password(password), by_admin=True)
         conflict = f"Duplicate entry: a user named '{user.name}' exists in this domain."
         with self.writing(conflict) as session:
             if session.get(Domain, user.domain_id) is None:
                 raise errors.DomainNotFound(user.domain_id)
             _check_default_project(session, user.default_project_id)
             session.add(user)
+            session.flush()  # the user row first: its history row points at it
+            _remember_password(session, user)
         self.notify(ctx, "user", "created", user.user_id)
         return user
 
@@ -165,7 +168,8 @@ class UserManager(IdentityBase):
             if options is not None:
                 user.options = _merge_options(user.options or {}, options)
             if hashed is not None:
-                self._store_hash(user, hashed)
+                self._store_hash(user, hashed, by_admin=True)
+                _remember_password(session, user)
             elif password is None:
                 user.password_hash = user.password_expires_at = user.password_created_at = None
                 user.tokens_valid_after = utcnow()
@@ -205,12 +209,14 @@ class UserManager(IdentityBase):
             if user.options and user.options.get("lock_password"):
                 raise errors.PasswordSelfServiceDisabled()
         check_password_rules(self.settings, new)
+        self._check_compliance(user, new)
         hashed = hash_password(new)
         with self.writing() as session:
             row = session.get(User, user_id)
             if row is None:
                 raise errors.UserNotFound(user_id)
             self._store_hash(row, hashed)
+            _remember_password(session, row)
         self.notify(RequestContext(user_id, user.domain_id), "user", "updated", user_id)
 
     def groups_of(self, user_id: str) -> list[Group]:
@@ -226,20 +232,60 @@ class UserManager(IdentityBase):
                 )
             )
 
-    def _set_password(self, user: User, password: str) -> None:
-        check_password_rules(self.settings, password)
-        self._store_hash(user, hash_password(password))
+    def _check_compliance(self, user: User, new: str) -> None:
+        """A user's own change: the current password is old enough, and the new one is none
+        of their last passwords (Keystone's minimum_password_age, unique_last_password_count)."""
+        days = self.settings.minimum_password_age_days
+        expired = user.password_expires_at is not None and user.password_expires_at <= utcnow()
+        if days and user.password_created_at is not None and not expired:
+            allowed_at = user.password_created_at + timedelta(days=days)
+            if utcnow() < allowed_at:
+                raise errors.PasswordAgeValidationError(days, (allowed_at - utcnow()).days)
+        unique = self.settings.unique_last_password_count
+        if unique > 1:
+            with self.db.reader() as session:
+                recent = _recent_hashes(session, user, unique - 1)
+            if any(verify_password(hashed, new) for hashed in recent):
+                raise errors.PasswordHistoryValidationError(unique)
 
-    def _store_hash(self, user: User, hashed: str) -> None:
+    def _store_hash(self, user: User, hashed: str, by_admin: bool = False) -> None:
         now = utcnow()
         user.password_hash = hashed
         user.password_created_at = now
         days = self.settings.password_expires_days
-        ignore = bool((user.options or {}).get("ignore_password_expiry"))
+        options = user.options or {}
+        ignore = bool(options.get("ignore_password_expiry"))
         user.password_expires_at = now + timedelta(days=days) if days and not ignore else None
+        first_use = by_admin and self.settings.change_password_upon_first_use
+        if first_use and not options.get("ignore_change_password_upon_first_use"):
+            user.password_expires_at = now  # its user must change it to log in
         user.tokens_valid_after = now
         user.failed_auth_count = 0
         user.failed_auth_at = None
+
+
+def _remember_password(session: Session, user: User) -> None:
+    if user.password_hash is not None and user.password_created_at is not None:
+        entry = PasswordHistory(
+            user_id=user.user_id,
+            password_hash=user.password_hash,
+            created_at=user.password_created_at,
+        )
+        session.add(entry)
+
+
+def _recent_hashes(session: Session, user: User, count: int) -> list[str]:
+    """The user's current password hash and those before it, `count` in all, newest first."""
+    rows = session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.user_id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.entry_id.desc())
+        .limit(count)
+    )
+    hashes = list(rows)
+    if user.password_hash and user.password_hash not in hashes:
+        hashes = [user.password_hash, *hashes][:count]
+    return hashes
 
 
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:

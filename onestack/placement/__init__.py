@@ -1,0 +1,2 @@
+"""Placement (at /placement): resource providers, their inventories, consumers' allocations and
+usages, the ledger compute's scheduler claims capacity in."""
