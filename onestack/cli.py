@@ -1,5 +1,6 @@
 """The `onestack` command: `up`, `serve api`, `agent image`, `status`, `db upgrade`,
-`policy dump`, `token`."""
+`image metadefs load`,
+`policy dump`, `token`, `host-clean`."""
 
 from __future__ import annotations
 
@@ -85,9 +86,18 @@ def _parser() -> argparse.ArgumentParser:
         "network", parents=[bus], help="plugs ports through the host's dataplane driver"
     )
     network_agent.set_defaults(handler=cmd_network_agent)
+    compute_agent = agent_kinds.add_parser(
+        "compute", parents=[bus], help="builds, powers and deletes this host's servers"
+    )
+    compute_agent.set_defaults(handler=cmd_compute_agent)
 
     status = commands.add_parser("status", parents=[common], help="what runs where, and answers")
     status.set_defaults(handler=cmd_status)
+
+    host_clean = commands.add_parser(
+        "host-clean", parents=[common], help="remove everything the dataplane made on this host"
+    )
+    host_clean.set_defaults(handler=cmd_host_clean)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(required=True, metavar="action")
@@ -102,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     dump.add_argument("--output", type=Path, help="file to write (default: standard output)")
     dump.add_argument(
         "--service",
-        choices=["identity", "image", "network", "placement"],
+        choices=["identity", "image", "placement", "network", "compute"],
         default="identity",
         help="whose policy",
     )
@@ -132,6 +142,16 @@ def _parser() -> argparse.ArgumentParser:
         help="build the guest images if needed and register them as public images",
     )
     register.set_defaults(handler=cmd_images_register)
+    image = commands.add_parser("image", help="the image service's catalog")
+    image_commands = image.add_subparsers(required=True, metavar="what")
+    metadefs = image_commands.add_parser("metadefs", help="the metadata definitions catalog")
+    metadefs_commands = metadefs.add_subparsers(required=True, metavar="action")
+    load = metadefs_commands.add_parser(
+        "load",
+        parents=[common],
+        help="(re)load the shipped namespaces as shipped; others are left alone",
+    )
+    load.set_defaults(handler=cmd_image_metadefs_load)
     return parser
 
 
@@ -194,6 +214,18 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compute_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """Run this host's compute agent in this process until SIGTERM or SIGINT."""
+    from onestack import cloud
+    from onestack.common import migrate
+
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.sqlalchemy_url)
+    print(f"onestack: compute agent running (pid {os.getpid()})", flush=True)
+    cloud.serve_compute_agent(settings)
+    return 0
+
+
 def cmd_network_agent(settings: Settings, args: argparse.Namespace) -> int:
     """Run the network agent in this process until SIGTERM or SIGINT."""
     from onestack import cloud
@@ -203,6 +235,23 @@ def cmd_network_agent(settings: Settings, args: argparse.Namespace) -> int:
     migrate.upgrade(settings.sqlalchemy_url)
     print(f"onestack: network agent running (pid {os.getpid()})", flush=True)
     cloud.serve_network_agent(settings)
+    return 0
+
+
+def cmd_host_clean(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove the dataplane's namespaces, links, chains, daemons and files (and nothing else);
+    refused while this state directory's cloud runs, whose agent would make them again."""
+    from onestack.common.ownership import pid_running
+    from onestack.network.drivers.linuxbridge import LinuxBridgeDataplane
+
+    if settings.run_file.exists() and pid_running(json.loads(settings.run_file.read_text())["pid"]):
+        print("onestack is running here; stop it before host-clean", file=sys.stderr)
+        return 1
+    dataplane = LinuxBridgeDataplane.from_settings(settings.network)
+    found = dataplane.host_inventory()
+    dataplane.host_clean()
+    for kind, items in found.items():
+        print(f"removed {len(items)} {kind}" + "".join(f"\n  {item}" for item in items))
     return 0
 
 
@@ -302,6 +351,25 @@ def cmd_token_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     count = manager.reencrypt_all()
     db.dispose()
     print(f"onestack: {count} credentials re-encrypted with key {credentials.primary}")
+    return 0
+
+
+def cmd_image_metadefs_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Put the shipped metadef namespaces back as shipped (a running cloud sees them at once)."""
+    from onestack.cloud import image_manager
+    from onestack.common import migrate
+    from onestack.common.bus import LocalBus, Notifier
+    from onestack.common.db import Database
+
+    migrate.upgrade(settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url)
+    try:
+        image = image_manager(settings, db, Notifier(LocalBus(), "image"))
+        written = image.metadef_defaults.load(replace=True)
+        image.ownership.retire()
+    finally:
+        db.dispose()
+    print(f"onestack: metadef namespaces loaded: {', '.join(written) or 'none'}")
     return 0
 
 

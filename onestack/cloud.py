@@ -40,6 +40,13 @@ from onestack.common.ownership import Heartbeat, Ownership
 from onestack.common.policy import Policy
 from onestack.common.quota import Quotas
 from onestack.common.rpc import BusUnavailable, LocalRpc, Rpc
+from onestack.compute.agent import ComputeAgent
+from onestack.compute.api import MOUNT_PATH as COMPUTE_PATH
+from onestack.compute.api import build_app as compute_app
+from onestack.compute.api import routes as compute_routes
+from onestack.compute.manager import ComputeManager, bootstrap_compute
+from onestack.compute.manager.peers import GlanceImages
+from onestack.compute.policy import load_policy as load_compute_policy
 from onestack.identity.accounts import ACCOUNTS, DEFAULT_DOMAIN_ID
 from onestack.identity.api import MOUNT_PATH as IDENTITY_PATH
 from onestack.identity.api import build_app as identity_app
@@ -78,6 +85,7 @@ from onestack.settings import Settings
 
 IMAGE_AGENT = "image"
 NETWORK_AGENT = "network"
+COMPUTE_AGENT = "compute"
 log = logging.getLogger("onestack.cloud")
 
 # Every HTTP API the cloud serves: its mount path and its routes. Whatever must cover every
@@ -86,8 +94,9 @@ log = logging.getLogger("onestack.cloud")
 API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     IDENTITY_PATH: identity_routes,
     IMAGE_PATH: image_routes,
-    NETWORK_PATH: network_routes,
     PLACEMENT_PATH: placement_routes,
+    COMPUTE_PATH: compute_routes,
+    NETWORK_PATH: network_routes,
 }
 
 
@@ -100,9 +109,12 @@ class Cloud:
     rpc: Rpc | None = None
     heartbeat: Heartbeat | None = None
     agent: Agent | None = None
+    compute_agent: ComputeAgent | None = None
     network_agent: Agent | None = None
 
     def close(self) -> None:
+        if self.compute_agent is not None:
+            self.compute_agent.stop()
         if self.network_agent is not None:
             self.network_agent.stop()
         shut_down(self.db, self.bus, self.rpc, self.heartbeat, self.agent)
@@ -163,6 +175,8 @@ def _setup(settings: Settings) -> BootstrapResult:
         image.ownership.retire()
         if settings.network.bootstrap:
             bootstrap_network(settings, db)
+        bootstrap_compute(db, settings.compute)  # DevStack's flavors
+        image.metadef_defaults.load()  # the shipped namespaces that are missing
         return result
     finally:
         db.dispose()  # workers fork after this; none may inherit an open connection
@@ -197,14 +211,21 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
     network_agent = start_network_agent(settings, network, rpc) if with_agent else None
     if network_agent is not None or settings.bus.url is not None:
         network.set_waker(waker(rpc, NETWORK_AGENT))
+    quotas = Quotas(identity.limits, settings.identity.region)
+    peers = ComputePeers(image, network, placement)
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), peers, quotas, rpc)
+    compute_agent = start_compute_agent(settings, compute, rpc) if with_agent else None
+    if compute_agent is not None or settings.bus.url is not None:
+        compute.servers.wake_agent = waker(rpc, COMPUTE_AGENT)
     metrics = Metrics(settings.metrics_dir if settings.workers > 1 else None)
     # Every service but identity (which reads its own tokens) is handed this one reader.
     reader = context_reader(token_validator(identity.tokens))
     mounts = {
         IDENTITY_PATH: identity_app(identity, load_policy(settings)),
         IMAGE_PATH: image_app(image, load_image_policy(settings), reader),
-        NETWORK_PATH: network_app(network, network_policy, reader),
         PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
+        COMPUTE_PATH: compute_app(compute, load_compute_policy(settings), reader),
+        NETWORK_PATH: network_app(network, network_policy, reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
@@ -218,6 +239,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         rpc=rpc,
         heartbeat=heartbeat,
         agent=agent,
+        compute_agent=compute_agent,
         network_agent=network_agent,
     )
 
@@ -254,6 +276,15 @@ def start_agent(settings: Settings, image: ImageManager, rpc: Rpc | None) -> Age
         poll_s=settings.agent.poll_s,
         threads=settings.agent.threads,
     )
+    agent.start(rpc)
+    return agent
+
+
+def start_compute_agent(
+    settings: Settings, compute: ComputeManager, rpc: Rpc | None
+) -> ComputeAgent:
+    """This host's compute agent: registers its node, runs builds, actions and deletes."""
+    agent = ComputeAgent(compute, settings)
     agent.start(rpc)
     return agent
 
@@ -340,6 +371,38 @@ def start_network_agent(settings: Settings, network: NetworkManager, rpc: Rpc | 
     return agent
 
 
+@dataclass(frozen=True)
+class ComputePeers:
+    """The services compute calls, by their public managers."""
+
+    image: ImageManager
+    network: NetworkManager
+    placement: PlacementManager
+
+
+def compute_manager(
+    settings: Settings,
+    db: Database,
+    notifier: Notifier,
+    peers: ComputePeers,
+    quotas: Quotas | None = None,
+    rpc: Rpc | None = None,
+) -> ComputeManager:
+    """The compute service over the image, network and placement services' managers."""
+    ownership = Ownership(db, "api", settings.agent.lease_s)
+    return ComputeManager(
+        db,
+        settings.compute,
+        notifier,
+        GlanceImages(peers.image),
+        ownership,
+        network=peers.network,
+        placement=peers.placement,
+        quotas=quotas,
+        rpc=rpc,
+    )
+
+
 def serve_network_agent(settings: Settings) -> None:
     """A network agent process (beside several workers, or `onestack agent network`)."""
     db = Database(settings.sqlalchemy_url)
@@ -371,6 +434,24 @@ def serve_agent(settings: Settings) -> None:
         shut_down(db, bus, rpc, heartbeat, agent)
 
 
+def serve_compute_agent(settings: Settings) -> None:
+    """A compute agent process (beside several workers, or `onestack agent compute`): this
+    host's builds, power actions and deletes, until SIGTERM or SIGINT."""
+    db = Database(settings.sqlalchemy_url)
+    bus = make_bus(settings)
+    rpc = make_rpc(settings) if settings.bus.url is not None else None
+    image = image_manager(settings, db, Notifier(bus, "image"))
+    network = network_manager(settings, db, bus, None, None, load_network_policy(settings))
+    peers = ComputePeers(image, network, PlacementManager(db, Notifier(bus, "placement")))
+    compute = compute_manager(settings, db, Notifier(bus, "compute"), peers, rpc=rpc)
+    agent = start_compute_agent(settings, compute, rpc)
+    try:
+        workers.wait_for_stop_signal()
+    finally:
+        agent.stop()
+        shut_down(db, bus, rpc, None, None)
+
+
 def managers(
     settings: Settings, db: Database, bus: Bus, ownership: Ownership | None = None
 ) -> tuple[IdentityManager, ImageManager]:
@@ -393,8 +474,9 @@ def service_urls(settings: Settings) -> dict[str, str]:
     return {
         "identity": f"{settings.base_url}{IDENTITY_PATH}",
         "image": f"{settings.base_url}{IMAGE_PATH}",
-        "network": f"{settings.base_url}{NETWORK_PATH}",
         "placement": f"{settings.base_url}{PLACEMENT_PATH}",
+        "compute": f"{settings.base_url}{COMPUTE_PATH}/v2.1",
+        "network": f"{settings.base_url}{NETWORK_PATH}",
     }
 
 
@@ -472,7 +554,11 @@ def run(settings: Settings, on_ready: Callable[[], None]) -> int:
             settings.workers,
             lambda: _serve_worker(settings, sock),
             ready,
-            agents=[lambda: serve_agent(settings), lambda: serve_network_agent(settings)],
+            agents=[
+                lambda: serve_agent(settings),
+                lambda: serve_network_agent(settings),
+                lambda: serve_compute_agent(settings),
+            ],
         )
     finally:
         settings.run_file.unlink(missing_ok=True)

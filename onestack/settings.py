@@ -92,6 +92,9 @@ class ImageSettings(BaseModel):
     import_methods: list[Literal["glance-direct", "copy-image"]] = list(IMPORT_METHODS)
     disk_formats: list[str] = list(DISK_FORMATS)
     container_formats: list[str] = list(CONTAINER_FORMATS)
+    # Refuse data that does not match its disk_format, and qcow2/VMDK/VHD images that would
+    # make a hypervisor open other files (backing files, external data files, parents).
+    format_enforcement: bool = True
     # The secure hash published as os_hash_value (Glance's hashing_algorithm).
     hash_algo: str = "sha512"
     # The largest image an upload may store (Glance's image_size_cap, 1 TiB).
@@ -145,6 +148,11 @@ class NetworkSettings(BaseModel):
     vxlan_id_min: int = Field(1, ge=1, le=16_777_215)
     vxlan_id_max: int = Field(1000, ge=1, le=16_777_215)
     policy_file: Path | None = None
+    # The linuxbridge dataplane's files (dnsmasq hosts, pid files); `host-clean` empties it.
+    dataplane_dir: Path = Path("/run/onestack/dataplane")
+    # Where the metadata proxies forward guests' requests (compute's metadata API); None
+    # serves no metadata.
+    metadata_url: str | None = None
 
     @field_validator("public_cidr")
     @classmethod
@@ -218,6 +226,30 @@ class ServerSettings(BaseModel):
     max_connections: int = Field(1000, ge=1)
 
 
+class ComputeSettings(BaseModel):
+    """The compute service's own section (`[compute]` in the TOML file)."""
+
+    # A name in `onestack.compute.drivers.DRIVERS` ("fake" for now).
+    driver: str = "fake"
+    # What the fake driver's host offers.
+    fake_vcpus: int = Field(1000, gt=0)
+    fake_memory_mb: int = Field(1024 * 1024, gt=0)
+    fake_disk_gb: int = Field(100_000, gt=0)
+    # Seconds the fake driver's spawn takes (tests use it to kill an agent mid-build).
+    fake_spawn_delay_s: float = Field(0, ge=0)
+    availability_zone: str = "nova"
+    # The largest user_data a server may carry (Nova's limit: 65535 bytes, base64-encoded).
+    max_user_data_bytes: int = Field(65535, gt=0)
+    # How long a build waits for the network to report its ports plugged.
+    vif_plug_timeout_s: float = Field(300, gt=0)
+    # How often the compute agent compares its guests' power states with the database.
+    power_sync_s: float = Field(10, gt=0)
+    # How many takeovers of one build before the server goes to ERROR.
+    max_build_attempts: int = Field(3, ge=1)
+    # An operator's policy overrides; default <state_dir>/compute-policy.yaml when it exists.
+    policy_file: Path | None = None
+
+
 class Settings(BaseSettings):
     """Everything `onestack` needs to know to run; units are in the names."""
 
@@ -238,8 +270,9 @@ class Settings(BaseSettings):
     agent: AgentSettings = AgentSettings()
     cors: CorsSettings = CorsSettings()
     image: ImageSettings = ImageSettings()
-    network: NetworkSettings = NetworkSettings()
     placement: PlacementSettings = PlacementSettings()
+    compute: ComputeSettings = ComputeSettings()
+    network: NetworkSettings = NetworkSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

@@ -175,6 +175,8 @@ _DISK_PROPERTIES = {
     "hw_disk_bus": "virtio",
     "hw_vif_model": "virtio",
     "os_command_line": COMMAND_LINE,
+    # The compute scheduler boots an image that names a hypervisor type only on such a host.
+    "hypervisor_type": "qemu",
 }
 _DISK_LINKS = {"kernel_id": "kernel", "ramdisk_id": "ramdisk"}
 _ROOTFS_PROPERTIES = {
@@ -182,6 +184,7 @@ _ROOTFS_PROPERTIES = {
     "os_type": "linux",
     "onestack_rootfs": "tar.gz",
     "onestack_init": "/sbin/onestack-init container",
+    "hypervisor_type": "container",
 }
 # role -> (name, disk_format, container_format, min_ram_mb, min_disk_gb, properties, links)
 _REGISTRATION: dict[str, tuple[str, str, str, int, int, dict[str, str], dict[str, str]]] = {

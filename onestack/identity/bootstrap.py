@@ -46,8 +46,9 @@ INTERFACES = ("public", "internal", "admin")
 # The other services' catalog entries: type, name and DevStack path on the one port.
 CATALOG_SERVICES = (
     ("image", "glance", "/image"),
-    ("network", "neutron", "/networking"),
     ("placement", "placement", "/placement"),
+    ("network", "neutron", "/networking"),
+    ("compute", "nova", "/compute/v2.1"),
 )
 CREDENTIALS_FILE = "credentials.yaml"
 

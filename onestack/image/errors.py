@@ -7,7 +7,8 @@ Forbidden family: ReadonlyProperty, ReservedProperty, ImageProtected,
 InvalidImageStatusTransition, PropertyNotFound, Duplicate*,
 ImportConflict, StoreNotAvailable                             409 (400 for the actions)
 InvalidParameter (bad filter, sort key, marker, patch),
-UnknownStore (upload header), ImportMethodNotEnabled          400
+UnknownStore (upload header), ImportMethodNotEnabled,
+InvalidImageFormat (data vs disk_format)                      400
 ImageTooLarge, TooManyItems                                   413
 UnsupportedMediaType                                          415
 RangeNotSatisfiable                                           416
@@ -161,3 +162,31 @@ class ImportMethodNotEnabled(BadRequest):
         super().__init__(
             f"Import method {method} is not enabled in this cloud (enabled: {offered})."
         )
+
+
+class MetadefNotFound(NotFound):
+    """A namespace (or one of its objects, properties, tags, resource types) that does not
+    exist or that the caller may not see."""
+
+    def __init__(self, kind: str, name: str, namespace: str | None = None) -> None:
+        where = f" in namespace {namespace}" if namespace else ""
+        super().__init__(f"Metadata definition {kind} {name} not found{where}.")
+
+
+class MetadefDuplicate(Conflict):
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"A metadata definition {kind} with name={name} already exists.")
+
+
+class MetadefProtected(Forbidden):
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"Metadata definition {kind} {name} is protected and cannot be deleted.")
+
+
+class TaskNotFound(NotFound):
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"Task with the given id {task_id} not found.")
+
+
+class InvalidImageFormat(BadRequest):
+    """Data that does not match its disk_format, or that is unsafe (`manager/formats.py`)."""

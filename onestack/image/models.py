@@ -3,13 +3,25 @@
 An image's data lives in one or more stores (see `drivers/`): one `image_locations` row per
 store that holds it; the image row keeps what the data hashes to, and where staged data waits
 for its import (`stage_location`). Extra properties are rows, so list filters on them are SQL.
+
+The metadata definitions catalog (`metadef_*`) describes the properties other services
+understand; object and property definitions are kept as JSON documents.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -115,3 +127,61 @@ class ImageTask(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class MetadefNamespace(Base):
+    """A named group of property definitions, objects and tags (Glance's metadef namespace)."""
+
+    __tablename__ = "image_metadef_namespaces"
+    namespace_id: Mapped[str] = mapped_column("id", String(36), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    visibility: Mapped[str] = mapped_column(String(32), index=True)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MetadefItem(Base):
+    """An object, property or tag of a namespace: `kind` says which; `body` is its JSON
+    definition (an object's description/required/properties, a property's schema)."""
+
+    __tablename__ = "image_metadef_items"
+    __table_args__ = (UniqueConstraint("namespace_id", "kind", "name"),)
+    item_id: Mapped[str] = mapped_column("id", String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_namespaces.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MetadefResourceType(Base):
+    """A kind of resource namespaces apply to (OS::Glance::Image, OS::Nova::Flavor...)."""
+
+    __tablename__ = "image_metadef_resource_types"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MetadefAssociation(Base):
+    """A namespace applies to a resource type, its properties named with `prefix`."""
+
+    __tablename__ = "image_metadef_associations"
+    namespace_id: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_namespaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    resource_type: Mapped[str] = mapped_column(
+        ForeignKey("image_metadef_resource_types.name", ondelete="CASCADE"), primary_key=True
+    )
+    prefix: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    properties_target: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

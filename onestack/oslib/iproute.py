@@ -30,6 +30,52 @@ def link_show(name: str, netns: str = "") -> Command:
     return _ip(netns, "-o", "link", "show", "dev", name)
 
 
+def bridge_add(name: str, netns: str = "") -> Command:
+    """A bridge that does not wait to forward (no STP delays on a new port)."""
+    return _ip(netns, "link", "add", "name", name, "type", "bridge", "forward_delay", "0")
+
+
+def vxlan_add(name: str, vni: int, netns: str = "", dstport: int = 4789) -> Command:
+    """A VXLAN device with no peers yet and no learning: peers come as fdb entries later."""
+    return _ip(netns, "link", "add", "name", name, "type", "vxlan", "id", str(vni),
+               "dstport", str(dstport), "nolearning")  # fmt: skip
+
+
+def link_up(name: str, netns: str = "", mtu: int | None = None) -> Command:
+    sized = ("mtu", str(mtu)) if mtu else ()
+    return _ip(netns, "link", "set", "dev", name, *sized, "up")
+
+
+def link_set_master(name: str, bridge: str, netns: str = "") -> Command:
+    return _ip(netns, "link", "set", "dev", name, "master", bridge)
+
+
+def links_json(netns: str = "") -> Command:
+    """Every link of the namespace as JSON (`ip -j link`): ifname, master, ..."""
+    return _ip(netns, "-j", "link", "show")
+
+
+def addrs_json(netns: str = "") -> Command:
+    """Every address of the namespace as JSON (`ip -j addr`)."""
+    return _ip(netns, "-j", "addr", "show")
+
+
+def addr_add(name: str, cidr: str, netns: str = "") -> Command:
+    """`cidr` is address/prefix, e.g. 10.0.0.1/26."""
+    return _ip(netns, "addr", "add", cidr, "dev", name)
+
+
+def addr_del(name: str, cidr: str, netns: str = "") -> Command:
+    return _ip(netns, "addr", "del", cidr, "dev", name)
+
+
+def route_replace_default(via: str, netns: str) -> Command:
+    """Only ever in a namespace of ours: the host's routes are never touched."""
+    if not netns:
+        raise ValueError("the host's default route is not ours to change")
+    return _ip(netns, "route", "replace", "default", "via", via)
+
+
 def veth_add(name: str, peer: str, peer_netns: str, netns: str = "") -> Command:
     """A veth pair: `name` in `netns`, its peer `peer` created directly in `peer_netns`."""
     return _ip(netns, "link", "add", "dev", name, "type", "veth", "peer", "name", peer,

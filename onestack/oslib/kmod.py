@@ -18,3 +18,8 @@ def parse_show_depends(output: str) -> list[str]:
         if len(words) >= 2 and words[0] == "insmod":
             paths.append(words[1])
     return paths
+
+
+def load(module: str) -> Command:
+    """Load `module` into the running kernel (nothing happens when it is there or built in)."""
+    return Command(("modprobe", module))

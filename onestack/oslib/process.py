@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,3 +64,23 @@ def _with_sbin(path: str) -> str:
     """mke2fs, debugfs and modprobe live in sbin, which a user's PATH may lack."""
     parts = path.split(os.pathsep) if path else ["/usr/local/bin", "/usr/bin", "/bin"]
     return os.pathsep.join(parts + [d for d in ("/usr/sbin", "/sbin") if d not in parts])
+
+
+def spawn_detached(command: Command, log: Path) -> None:
+    """Start `command` as a daemon (`setsid -f`: a new session, forked again so it is not our
+    child), its output appended to `log`. It outlives us; its owner finds it by its pid file."""
+    env = {**os.environ, "PATH": _with_sbin(os.environ.get("PATH", "")), **command.env}
+    argv = ("setsid", "-f", *command.argv)
+    with open(log, "ab") as out:
+        try:
+            subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                           check=True)  # fmt: skip
+        except FileNotFoundError as exc:
+            raise CommandFailed(argv, f"not installed ({exc.filename})") from exc
+        except subprocess.CalledProcessError as exc:
+            raise CommandFailed(argv, f"exit status {exc.returncode}; see {log}") from exc
+
+
+def python_module(module: str, *args: str) -> Command:
+    """Our own Python, running one of onestack's modules (a small daemon such as a proxy)."""
+    return Command((sys.executable, "-m", module, *args))

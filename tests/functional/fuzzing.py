@@ -31,10 +31,11 @@ CONTENT_TYPES = ("application/json", JSON_PATCH, "application/octet-stream", "te
 QUERY_KEYS = (
     "name", "domain_id", "project_id", "user_id", "group_id", "role_id", "parent_id", "id",
     "limit", "marker", "enabled", "is_domain", "tags", "tags-any", "not-tags", "sort_key",
-    "sort_dir", "sort", "visibility", "member_status", "owner", "status", "tag", "size_min",
+    "sort_dir", "sort", "visibility", "member_status", "owner", "status", "tag", "size", "size_min",
     "size_max", "created_at", "updated_at", "os_hidden", "disk_format", "container_format",
     "password_expires_at", "region_id", "service_id", "interface", "type", "resource_name",
     "nocatalog", "allow_expired", "include_names", "include_subtree", "effective",
+    "resource_types", "resource_type",
     "scope.project.id", "scope.domain.id", "scope.system", "user.id", "group.id", "role.id",
     "parents_as_list", "subtree_as_list", "protected", "checksum", "os_hash_value",
     "resources", "uuid", "in_tree", "required", "associated",

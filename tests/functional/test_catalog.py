@@ -58,25 +58,25 @@ def test_region_journey_with_the_cli(cloud: CloudProcess) -> None:
 
 def test_service_and_endpoint_journey_with_the_cli(cloud: CloudProcess) -> None:
     service = cloud.openstack(
-        "service", "create", "--name", "nova", "--description", "Compute service", "compute",
-        "-f", "json",
+        "service", "create", "--name", "heat", "--description", "Orchestration service",
+        "orchestration", "-f", "json",
     )  # fmt: skip
-    assert service["type"] == "compute" and service["name"] == "nova" and service["enabled"]
-    url = "http://compute.example:8774/v2.1"
+    assert service["type"] == "orchestration" and service["name"] == "heat" and service["enabled"]
+    url = "http://orchestration.example:8004/v1"
     endpoint = cloud.openstack(
-        "endpoint", "create", "--region", "RegionOne", "compute", "public", url, "-f", "json"
+        "endpoint", "create", "--region", "RegionOne", "orchestration", "public", url, "-f", "json"
     )
     assert endpoint["region"] == "RegionOne" and endpoint["url"] == url
     assert endpoint["service_id"] == service["id"] and endpoint["interface"] == "public"
-    listed = cloud.openstack("endpoint", "list", "--service", "compute", "-f", "json")
-    assert [(e["URL"], e["Service Name"]) for e in listed] == [(url, "nova")]
+    listed = cloud.openstack("endpoint", "list", "--service", "orchestration", "-f", "json")
+    assert [(e["URL"], e["Service Name"]) for e in listed] == [(url, "heat")]
     catalog = cloud.openstack("catalog", "list", "-f", "json")
-    assert "compute" in {entry["Type"] for entry in catalog}
-    cloud.openstack("service", "set", "--disable", "compute")
+    assert "orchestration" in {entry["Type"] for entry in catalog}
+    cloud.openstack("service", "set", "--disable", "orchestration")
     catalog = cloud.openstack("catalog", "list", "-f", "json")
-    assert "compute" not in {entry["Type"] for entry in catalog}
+    assert "orchestration" not in {entry["Type"] for entry in catalog}
     assert "identity" in {entry["Type"] for entry in catalog}
-    cloud.openstack("service", "delete", "compute")
+    cloud.openstack("service", "delete", "orchestration")
     assert cloud.openstack("endpoint", "show", endpoint["id"], check=False).returncode != 0
 
 

@@ -107,9 +107,76 @@ def _victims(admin: IdentityClient, cloud: CloudProcess) -> dict[str, str]:
     return {
         **ids,
         "image": image.json()["id"],
-        **_network_victims(cloud, admin.token),
         **_placement_victims(cloud, admin.token),
+        **_compute_victims(cloud, admin.token),
+        **_network_victims(cloud, admin.token),
     }
+
+
+def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
+    """A resource provider with inventory, a consumer holding some of it, a custom class."""
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "placement latest"}
+    with httpx.Client(base_url=f"{cloud.url}/placement", headers=headers, timeout=30) as api:
+        rp = api.post("/resource_providers", json={"name": "fuzz-rp"}).json()["uuid"]
+        inventory = {"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}
+        assert api.put(f"/resource_providers/{rp}/inventories", json=inventory).is_success
+        assert api.put("/resource_classes/CUSTOM_FUZZ").is_success
+        assert api.put("/traits/CUSTOM_FUZZ").is_success
+        consumer = str(uuid.uuid4())
+        claim = {
+            "allocations": {rp: {"resources": {"VCPU": 1}}},
+            "project_id": "fuzz",
+            "user_id": "fuzz",
+            "consumer_generation": None,
+            "consumer_type": "INSTANCE",
+        }
+        assert api.put(f"/allocations/{consumer}", json=claim).is_success
+    custom = "CUSTOM_FUZZ"
+    return {
+        "resource_provider": rp,
+        "allocation": consumer,
+        "resource_class": custom,
+        "trait": custom,
+    }
+
+
+def _compute_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
+    """A flavor, a keypair, a server (on an image of its own) and the hypervisor."""
+    headers = {"X-Auth-Token": token}
+    image_api = f"{cloud.url}/image/v2/images"
+    boot = {"name": "fuzz-boot", "disk_format": "raw", "container_format": "bare"}
+    image_id = httpx.post(image_api, json=boot, headers=headers, timeout=30).json()["id"]
+    upload = httpx.put(
+        f"{image_api}/{image_id}/file",
+        content=b"\0" * 512,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
+    assert upload.status_code == 204, upload.text
+    headers["OpenStack-API-Version"] = "compute latest"
+    with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers=headers, timeout=30) as api:
+        flavor = {"name": "fuzz-flavor", "ram": 64, "vcpus": 1, "disk": 0, "id": "fuzz-flavor"}
+        assert api.post("/flavors", json={"flavor": flavor}).is_success
+        key = {"name": "fuzz-key", "public_key": FUZZ_KEY}
+        assert api.post("/os-keypairs", json={"keypair": key}).is_success
+        server = {
+            "name": "fuzz-server",
+            "imageRef": image_id,
+            "flavorRef": "42",
+            "networks": "none",
+        }
+        made = api.post("/servers", json={"server": server})
+        assert made.status_code == 202, made.text
+        hypervisor = api.get("/os-hypervisors").json()["hypervisors"][0]["id"]
+    return {
+        "server": made.json()["server"]["id"],
+        "flavor": "fuzz-flavor",
+        "os-keypair": "fuzz-key",
+        "hypervisor": hypervisor,
+    }
+
+
+FUZZ_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBQ2DVCSlwIZ4YyV6Jw3cbUNHhGmm0V5mEQtfYtgQ9gD fuzz"
 
 
 def _network_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
@@ -147,33 +214,6 @@ def _network_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
         ),
         "router": post("routers", "router", {"name": "fuzz-router"}),
         "floatingip": post("floatingips", "floatingip", {"floating_network_id": public}),
-    }
-
-
-def _placement_victims(cloud: CloudProcess, token: str) -> dict[str, str]:
-    """A resource provider with inventory, a consumer holding some of it, a custom class."""
-    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "placement latest"}
-    with httpx.Client(base_url=f"{cloud.url}/placement", headers=headers, timeout=30) as api:
-        rp = api.post("/resource_providers", json={"name": "fuzz-rp"}).json()["uuid"]
-        inventory = {"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}
-        assert api.put(f"/resource_providers/{rp}/inventories", json=inventory).is_success
-        assert api.put("/resource_classes/CUSTOM_FUZZ").is_success
-        assert api.put("/traits/CUSTOM_FUZZ").is_success
-        consumer = str(uuid.uuid4())
-        claim = {
-            "allocations": {rp: {"resources": {"VCPU": 1}}},
-            "project_id": "fuzz",
-            "user_id": "fuzz",
-            "consumer_generation": None,
-            "consumer_type": "INSTANCE",
-        }
-        assert api.put(f"/allocations/{consumer}", json=claim).is_success
-    custom = "CUSTOM_FUZZ"
-    return {
-        "resource_provider": rp,
-        "allocation": consumer,
-        "resource_class": custom,
-        "trait": custom,
     }
 
 

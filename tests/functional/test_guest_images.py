@@ -70,6 +70,9 @@ def test_every_guest_image_is_registered_public_and_linked(cloud: CloudProcess) 
     assert properties["kernel_id"] == found["onestack-guest-kernel"]["ID"]
     assert properties["ramdisk_id"] == found["onestack-guest-ramdisk"]["ID"]
     assert properties["os_distro"]
+    # Disks boot as VMs, the rootfs tarball as a container (the scheduler's filter).
+    assert properties["hypervisor_type"] == "qemu"
+    assert show(cloud, "onestack-guest-rootfs")["properties"]["hypervisor_type"] == "container"
     assert show(cloud, "onestack-guest-kernel")["disk_format"] == "aki"
     assert show(cloud, "onestack-guest-ramdisk")["disk_format"] == "ari"
     assert set(guest_images(cloud, "onestack-demo")) >= NAMES  # public: the demo project sees them

@@ -54,7 +54,7 @@ def test_sdk_upload_and_download_round_trip(cloud: CloudProcess) -> None:
     image = conn.image.create_image(
         name="sdk-data",
         data=io.BytesIO(DATA),
-        disk_format="qcow2",
+        disk_format="raw",
         container_format="bare",
         allow_duplicates=True,
     )

@@ -298,10 +298,12 @@ def series(admin: ImageClient) -> list[dict[str, Any]]:
     made = []
     for index, name in enumerate(["s-c", "s-a", "s-e", "s-b", "s-d"]):
         image = admin.create(
-            name=name, tags=["series"], disk_format="qcow2" if index % 2 else "raw",
+            name=name, tags=["series"], disk_format="vhdx" if index % 2 else "raw",
             container_format="bare", flavour=f"f{index % 2}",
         )  # fmt: skip
-        admin.upload(image["id"], b"x" * (index + 1) * 10)
+        # A VHDX is checked for its signature only (format enforcement): small ones do.
+        signature = b"vhdxfile" if index % 2 else b""
+        admin.upload(image["id"], signature.ljust((index + 1) * 10, b"x"))
         made.append(admin.show(image["id"]))
     return made
 
@@ -336,6 +338,8 @@ def test_cli_filters_and_sorts(cloud: CloudProcess, series: list[dict]) -> None:
         ({"name": "s-c"}, ["s-c"]),
         ({"name": "in:s-a,s-b"}, ["s-a", "s-b"]),
         ({"size_min": 30, "size_max": 40}, ["s-b", "s-e"]),
+        ({"size": 30}, ["s-e"]),
+        ({"size": 31}, []),
         ({"disk_format": "raw"}, ["s-c", "s-d", "s-e"]),
         ({"flavour": "f1"}, ["s-a", "s-b"]),
         ({"status": "active", "protected": "false"}, ["s-a", "s-b", "s-c", "s-d", "s-e"]),
@@ -373,6 +377,7 @@ def test_hidden_images_are_listed_only_on_request(admin: ImageClient) -> None:
         {"sort": "name", "sort_key": "name"},
         {"marker": "no-such-image"},
         {"size_min": "big"},
+        {"size": "big"},
         {"protected": "maybe"},
         {"visibility": "everyone"},
         {"created_at": "gte:yesterday"},

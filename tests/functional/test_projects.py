@@ -352,7 +352,6 @@ def test_bad_single_tag_and_tag_limit(cloud: CloudProcess) -> None:
         (b'{"project": {"name": "x", "parent_id": 5}}', "project.parent_id"),
         (b'{"project": {"name": "x", "tags": ["a/b"]}}', "project.tags"),
         (b'{"project": {"name": "x", "options": {"nope": true}}}', "project.options"),
-        (b'{"project": {"name": "x", "is_domain": true}}', "domain"),
         (b'{"project": {"name": "x"}, "surprise": 1}', "surprise"),
         (b'{"projcet": {"name": "x"}}', "project"),
     ],
@@ -481,3 +480,20 @@ def test_deleting_a_project_invalidates_its_tokens(cloud: CloudProcess) -> None:
     assert_identity_error(IdentityClient(cloud, demo_token).get(f"projects/{demo_id}"), 401)
     demo_user = validate(cloud, issue(cloud, "demo")).json()["token"]["user"]["id"]
     assert admin.get(f"users/{demo_user}/projects").json()["projects"] == []
+
+
+def test_a_project_acting_as_a_domain_is_a_domain(cloud: CloudProcess) -> None:
+    api = admin_client(cloud)
+    name = f"acting-{uuid.uuid4().hex[:8]}"
+    created = api.post("projects", json={"project": {"name": name, "is_domain": True}})
+    assert created.status_code == 201, created.text
+    project = created.json()["project"]
+    assert (project["is_domain"], project["domain_id"]) == (True, None)
+    assert api.get(f"domains/{project['id']}").json()["domain"]["name"] == name
+    listed = api.get("projects", params={"is_domain": "true"}).json()["projects"]
+    assert project["id"] in {p["id"] for p in listed}
+    assert project["id"] not in set(ids(api.get("projects")))
+    disabled = api.patch(f"projects/{project['id']}", json={"project": {"enabled": False}})
+    assert disabled.json()["project"]["enabled"] is False
+    assert api.delete(f"projects/{project['id']}").status_code == 204
+    assert_identity_error(api.get(f"domains/{project['id']}"), 404)

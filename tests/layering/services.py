@@ -92,7 +92,10 @@ def _drivers(graph: grimp.ImportGraph, services: list[str]) -> Iterator[Violatio
         package = f"{service}.drivers"
         if package not in graph.modules:
             continue
-        drivers = graph.find_children(package) - {f"{package}.base"}
+        # A driver is what the package's DRIVERS map imports; other modules beside them
+        # (shared helpers such as an image cache) are support code any driver may use.
+        registered = graph.find_modules_directly_imported_by(package)
+        drivers = (graph.find_children(package) & registered) - {f"{package}.base"}
         for importer in drivers:
             for imported in graph.find_modules_directly_imported_by(importer):
                 if any(_inside(imported, other) for other in drivers - {importer}):

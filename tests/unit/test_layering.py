@@ -112,6 +112,17 @@ def test_a_driver_imports_its_base_but_no_other_driver() -> None:
         ("house.image.drivers.fake", "house.image.drivers.base"),
         ("house.image.drivers.disk", "house.image.drivers.base"),
         ("house.image.drivers", "house.image.drivers.disk"),
+        ("house.image.drivers", "house.image.drivers.fake"),
         ("house.image.drivers.disk", "house.image.drivers.fake"),
     )
     assert broken(graph) == [("house.image.drivers.disk", "house.image.drivers.fake")]
+
+
+def test_drivers_may_share_a_helper_the_map_does_not_import() -> None:
+    graph = house(
+        ("house.image.drivers", "house.image.drivers.disk"),
+        ("house.image.drivers", "house.image.drivers.tape"),
+        ("house.image.drivers.disk", "house.image.drivers.cache"),
+        ("house.image.drivers.tape", "house.image.drivers.cache"),
+    )
+    assert broken(graph) == []

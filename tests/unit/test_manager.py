@@ -15,6 +15,7 @@ from onestack.common.bus import LocalBus, Notifier
 from onestack.common.db import Database
 from onestack.common.errors import Conflict
 from onestack.common.manager import Deps, Manager
+from onestack.compute.models import Base as ComputeBase
 from onestack.identity.models import Base as IdentityBase
 from onestack.image.models import Base as ImageBase
 from onestack.network.models import Base as NetworkBase
@@ -111,8 +112,8 @@ def test_every_identity_and_image_manager_is_on_the_common_base(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "base",
-    [IdentityBase, ImageBase, NetworkBase, PlacementBase],
-    ids=["identity", "image", "network", "placement"],
+    [IdentityBase, ImageBase, PlacementBase, NetworkBase, ComputeBase],
+    ids=["identity", "image", "placement", "network", "compute"],
 )
 def test_returned_rows_render_without_their_session(base: type[DeclarativeBase]) -> None:
     """Managers return detached rows: whatever a renderer reads must be loaded with the row

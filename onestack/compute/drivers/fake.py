@@ -8,6 +8,7 @@ SHUTOFF, as it would after a host reboot).
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ from onestack.compute.drivers.base import (
 class FakeDriver(ComputeDriver):
     hypervisor_type = "fake"
 
-    def __init__(self, resources: HostResources) -> None:
+    def __init__(self, resources: HostResources, spawn_delay_s: float = 0.0) -> None:
         self._resources = resources
+        # A slow spawn, for tests that stop an agent in the middle of a build.
+        self._spawn_delay_s = spawn_delay_s
         self._guests: dict[str, PowerState] = {}
         self._consoles: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -37,13 +40,16 @@ class FakeDriver(ComputeDriver):
                 vcpus=getattr(settings, "fake_vcpus", 1000),
                 memory_mb=getattr(settings, "fake_memory_mb", 1024 * 1024),
                 disk_gb=getattr(settings, "fake_disk_gb", 100_000),
-            )
+            ),
+            spawn_delay_s=getattr(settings, "fake_spawn_delay_s", 0.0),
         )
 
     def host_resources(self) -> HostResources:
         return self._resources
 
     def spawn(self, spec: GuestSpec) -> None:
+        if self._spawn_delay_s:
+            time.sleep(self._spawn_delay_s)
         with self._lock:
             if spec.server_id in self._guests:
                 return

@@ -57,10 +57,10 @@ async def update_config(request: Request) -> Response:
     if option is not None:
         # PATCH .../config/{group}/{option} sends {"config": {option: value}}.
         config = {group: config}
-    stored = manager(request).domain_config.update(ctx, domain_id, config, group)
-    if option is not None:
-        return _wrapped(stored[group][option], group, option)
-    return _wrapped(stored[group] if group else stored, group, option)
+    # Keystone answers every PATCH with the domain's whole configuration.
+    return JSONResponse(
+        {"config": manager(request).domain_config.update(ctx, domain_id, config, group)}
+    )
 
 
 async def delete_config(request: Request) -> Response:

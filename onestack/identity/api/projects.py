@@ -29,6 +29,7 @@ from onestack.identity.api.fields import Attributes, Description, Envelope, Id, 
 from onestack.identity.api.paging import paged_collection
 from onestack.identity.api.versions import v3_url
 from onestack.identity.manager.projects import MAX_TAGS, ProjectFilters, ProjectView
+from onestack.identity.models import Domain
 
 # Keystone's tag rule: 1 to 255 characters, neither '/' nor ','.
 TAG_PATTERN = r"^[^,/]+$"
@@ -138,7 +139,10 @@ async def list_projects(request: Request) -> Response:
     if domain_id is None and ctx.domain_id and not allowed(request, "identity:list_projects", {}):
         domain_id = ctx.domain_id  # a domain reader sees their own domain's projects
     enforce(request, "identity:list_projects", {"domain_id": domain_id})
-    views = manager(request).projects.list(_filters(request, domain_id))
+    filters = _filters(request, domain_id)
+    if filters.is_domain:
+        return _domains_as_projects(request, filters)
+    views = manager(request).projects.list(filters)
     items = (_render(request, v) for v in views)
     return paged_collection(request, "projects", items, manager(request).projects.get)
 
@@ -164,9 +168,7 @@ async def create_project(request: Request) -> Response:
     body = await parse_body(request, CreateBody)
     fields = _fields(body.project)
     if fields.pop("is_domain", False):
-        raise BadRequest(
-            "Projects acting as domains are not supported; create a domain with POST /v3/domains."
-        )
+        return _create_domain(request, fields)
     if "domain_id" not in fields and fields.get("parent_id"):
         # A child belongs to its parent's domain; asking for it by parent alone is enough.
         domain_id = projects.get(fields["parent_id"]).project.domain_id
@@ -219,12 +221,23 @@ def _nested_ids(root_id: str, subtree: list[ProjectView]) -> dict[str, Any] | No
 
 
 async def show_project(request: Request) -> Response:
+    domain = _acting_domain(request)
+    if domain is not None:
+        enforce(request, "identity:get_domain", {"domain": {"id": domain.domain_id}})
+        return JSONResponse({"project": render.domain_as_project(domain, v3_url(request))})
     view = manager(request).projects.get(request.path_params["project_id"])
     enforce(request, "identity:get_project", _target(view))
     return JSONResponse({"project": _render(request, view, **_hierarchy(request, view))})
 
 
 async def update_project(request: Request) -> Response:
+    domain = _acting_domain(request)
+    if domain is not None:
+        ctx = enforce(request, "identity:update_domain", {"domain": {"id": domain.domain_id}})
+        fields = _fields((await parse_body(request, UpdateBody)).project)
+        changes = {k: fields[k] for k in ("name", "description", "enabled") if k in fields}
+        updated = manager(request).domains.update(ctx, domain.domain_id, changes)
+        return JSONResponse({"project": render.domain_as_project(updated, v3_url(request))})
     projects = manager(request).projects
     view = projects.get(request.path_params["project_id"])
     ctx = enforce(request, "identity:update_project", _target(view))
@@ -234,11 +247,52 @@ async def update_project(request: Request) -> Response:
 
 
 async def delete_project(request: Request) -> Response:
+    domain = _acting_domain(request)
+    if domain is not None:
+        ctx = enforce(request, "identity:delete_domain", {"domain": {"id": domain.domain_id}})
+        manager(request).domains.delete(ctx, domain.domain_id)
+        return Response(status_code=204)
     projects = manager(request).projects
     view = projects.get(request.path_params["project_id"])
     ctx = enforce(request, "identity:delete_project", _target(view))
     projects.delete(ctx, view.project.project_id)
     return Response(status_code=204)
+
+
+# -- projects acting as domains (Keystone's is_domain) -----------------------------------------
+# onestack keeps domains in their own table; the projects API shows each as a project with
+# `is_domain: true` (list with ?is_domain=true, create, show, update, delete by its id).
+
+
+def _acting_domain(request: Request) -> Domain | None:
+    """The domain a /v3/projects/{id} path names, when no project has that id."""
+    project_id = request.path_params["project_id"]
+    try:
+        manager(request).projects.get(project_id)
+        return None
+    except errors.ProjectNotFound:
+        pass
+    try:
+        return manager(request).domains.get(project_id)
+    except errors.DomainNotFound:
+        return None
+
+
+def _domains_as_projects(request: Request, filters: ProjectFilters) -> Response:
+    # A domain has no domain, parent or tags: asking for any of them finds none.
+    narrowed = filters.domain_id or filters.parent_id or filters.tags or filters.tags_any
+    domains = [] if narrowed else manager(request).domains.list(filters.name, filters.enabled)
+    base = v3_url(request)
+    return collection(request, "projects", (render.domain_as_project(d, base) for d in domains))
+
+
+def _create_domain(request: Request, fields: dict[str, Any]) -> Response:
+    ctx = enforce(request, "identity:create_domain")
+    wanted = {k: fields[k] for k in ("name", "description", "enabled") if k in fields}
+    domain = manager(request).domains.create(ctx, wanted)
+    return JSONResponse(
+        {"project": render.domain_as_project(domain, v3_url(request))}, status_code=201
+    )
 
 
 # -- tags ------------------------------------------------------------------------------------

@@ -113,6 +113,22 @@ def project(
     }
 
 
+def domain_as_project(domain: Domain, v3_url: str) -> dict[str, Any]:
+    """A domain as the projects API shows it (a project acting as a domain, `is_domain`)."""
+    return {
+        "id": domain.domain_id,
+        "name": domain.name,
+        "domain_id": None,
+        "description": domain.description,
+        "enabled": domain.enabled,
+        "is_domain": True,
+        "parent_id": None,
+        "tags": [],
+        "options": {},
+        "links": {"self": f"{v3_url}/projects/{domain.domain_id}"},
+    }
+
+
 def domain(domain: Domain, v3_url: str) -> dict[str, Any]:
     return {
         "id": domain.domain_id,

@@ -15,11 +15,37 @@ from onestack.common.auth import TokenReader
 from onestack.common.errors import OneStackError
 from onestack.common.http import service_app
 from onestack.common.policy import Policy
-from onestack.image.api import data, images, imports, info, members, schemas, stores, versions
+from onestack.image.api import (
+    data,
+    images,
+    imports,
+    info,
+    members,
+    metadef_items,
+    metadef_schemas,
+    metadefs,
+    schemas,
+    stores,
+    tasks,
+    versions,
+)
 from onestack.image.manager import ImageManager
 
 MOUNT_PATH = "/image"
-ROUTERS = (versions, schemas, info, images, data, members, imports, stores)
+ROUTERS = (
+    versions,
+    schemas,
+    metadef_schemas,
+    info,
+    images,
+    data,
+    members,
+    imports,
+    stores,
+    metadefs,
+    metadef_items,
+    tasks,
+)
 
 
 def render_error(error: OneStackError) -> dict[str, Any]:

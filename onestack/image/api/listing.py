@@ -29,6 +29,7 @@ KNOWN = frozenset(
         "sort",
         "visibility",
         "tag",
+        "size",
         "size_min",
         "size_max",
         "protected",
@@ -53,8 +54,9 @@ def parse(params: QueryParams, settings: ImageSettings) -> ListQuery:
     if "visibility" in params:
         query.visibility = _one_of("visibility", params["visibility"], VISIBILITIES)
     query.tags = params.getlist("tag")
-    query.size_min = _integer(params, "size_min")
-    query.size_max = _integer(params, "size_max")
+    query.size = integer(params, "size")
+    query.size_min = integer(params, "size_min")
+    query.size_max = integer(params, "size_max")
     query.protected = _boolean(params, "protected")
     query.os_hidden = bool(_boolean(params, "os_hidden"))
     for column in ("created_at", "updated_at"):
@@ -70,7 +72,7 @@ def next_link(params: QueryParams, last_image_id: str) -> str:
 
 
 def _limit(params: QueryParams, settings: ImageSettings) -> int:
-    limit = _integer(params, "limit")
+    limit = integer(params, "limit")
     if limit is None:
         return settings.page_size_default
     return min(limit, settings.page_size_max)
@@ -107,7 +109,7 @@ def _sort_key(key: str) -> str:
     return key
 
 
-def _integer(params: QueryParams, name: str) -> int | None:
+def integer(params: QueryParams, name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None

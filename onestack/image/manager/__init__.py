@@ -1,6 +1,7 @@
 """Image's logic and its only writes: records (`manager.images`), data (`manager.data`),
 members (`manager.members`), staging, imports and per-store data (`manager.staging`,
-`manager.imports`, `manager.locations`)."""
+`manager.imports`, `manager.locations`), and the metadata definitions catalog
+(`manager.namespaces`, `manager.metadef_items`, `manager.resource_types`)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,14 @@ from onestack.image.manager.images import Change, ImageRecords
 from onestack.image.manager.imports import IMPORT, ImportManager, ImportRequest
 from onestack.image.manager.locations import LocationManager
 from onestack.image.manager.members import MemberManager
+from onestack.image.manager.metadef_defaults import DefaultsLoader
+from onestack.image.manager.metadef_items import ItemManager, ResourceTypeManager
+from onestack.image.manager.metadefs import NamespaceManager, NamespaceQuery
 from onestack.image.manager.query import SORT_KEYS, ListQuery
 from onestack.image.manager.quota import ImageQuotas
 from onestack.image.manager.staging import STAGE, StagingManager
 from onestack.image.manager.stores import StoreSet
+from onestack.image.manager.tasks import TASK, TaskManager, TaskQuery
 from onestack.settings import ImageSettings
 
 __all__ = [
@@ -31,6 +36,8 @@ __all__ = [
     "ImageManager",
     "ImportRequest",
     "ListQuery",
+    "NamespaceQuery",
+    "TaskQuery",
 ]
 
 
@@ -61,6 +68,12 @@ class ImageManager:
         self.staging = StagingManager(deps, self.data)
         self.imports = ImportManager(deps, self.data)
         self.locations = LocationManager(deps)
+        self.tasks = TaskManager(deps, self.images, self.data)
+        # The metadata definitions catalog.
+        self.namespaces = NamespaceManager(deps)
+        self.metadef_items = ItemManager(deps)
+        self.resource_types = ResourceTypeManager(deps)
+        self.metadef_defaults = DefaultsLoader(deps)
 
     def recover(self) -> None:
         """At start: the uploads and stages of processes that are gone go back to queued and
@@ -76,8 +89,8 @@ class ImageManager:
         return self.ownership.reap(handlers, self.data.discard_partial)
 
     def agent_handlers(self) -> dict[str, Callable[[Work], None]]:
-        """What the image agent runs: imports, queued or left by a dead agent."""
-        return {IMPORT: self.imports.run_work}
+        """What the image agent runs: imports and import tasks, queued or left by a dead agent."""
+        return {IMPORT: self.imports.run_work, TASK: self.tasks.run_work}
 
     @property
     def store(self) -> ImageStore:

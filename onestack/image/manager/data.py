@@ -22,6 +22,7 @@ from onestack.common.ownership import Work, WorkInProgress, work_id
 from onestack.common.quota import Overage, OverQuota
 from onestack.image import errors
 from onestack.image.drivers import DataNotFound, StoreWriter
+from onestack.image.manager import formats
 from onestack.image.manager.base import Caller, ImageBase, get_visible, now
 from onestack.image.manager.pipeline import HashingWriter
 from onestack.image.manager.quota import MIB
@@ -65,6 +66,7 @@ class DataManager(ImageBase):
         try:
             if expected_bytes is None:
                 body = self._within_quota(body, image.owner)
+            body = self.inspecting(body, image.disk_format)
             size, md5, secure = await self._stream(body, writer)
             # Committing may fsync a large file: off the event loop.
             location = await anyio.to_thread.run_sync(writer.commit)
@@ -73,6 +75,15 @@ class DataManager(ImageBase):
             self._set_queued(image_id)
             raise
         return self._activate(caller, image_id, store_id, location, size, md5, secure)
+
+    def inspecting(
+        self, body: AsyncIterator[bytes], disk_format: str | None
+    ) -> AsyncIterator[bytes]:
+        """`body`, refused (InvalidImageFormat) if it does not match `disk_format` or is
+        unsafe, when `[image] format_enforcement` is on (`formats.py`)."""
+        if not self.settings.format_enforcement:
+            return body
+        return formats.inspected(body, disk_format)
 
     def download(
         self,

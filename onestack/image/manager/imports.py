@@ -95,6 +95,12 @@ class ImportManager(ImageBase):
             self._check_lock(session, image)
             targets = self._targets(image, wanted)
             if not targets:
+                # Nothing to copy: the import is over at once. Both store lists still show
+                # (empty), as they do after any import: clients wait on them.
+                for name in (IMPORTING, FAILED):
+                    if _property(image, name) is None:
+                        _set_property(image, name, "")
+                image.updated_at = now()
                 return None
             size = image.size or 0
             staged = size if wanted.method == "copy-image" else 0
@@ -221,13 +227,21 @@ class ImportManager(ImageBase):
             owner_id = self.ownership.owner_id
             for store_id in job.targets:
                 tee.add(store_id, self.stores[store_id].writer(job.image_id, owner_id))
-            source = self._source(job)
-            size, md5, secure = await self.data._stream(aiter_chunks(source), tee)
+            source = aiter_chunks(self._source(job))
+            if job.method == "glance-direct":  # a copy is of data that passed already
+                source = self.data.inspecting(source, job.image.disk_format)
+            size, md5, secure = await self.data._stream(source, tee)
             if job.method == "copy-image" and job.image.checksum not in (None, md5):
                 raise ImportFailed("The copied data does not match the image's checksum.")
             committed = await anyio.to_thread.run_sync(tee.commit_all)
             self._step(job, "committed", committed, size=size, md5=md5, secure=secure)
-        except (ImportFailed, errors.ImageTooLarge, OSError, DataNotFound) as exc:
+        except (
+            ImportFailed,
+            errors.ImageTooLarge,
+            errors.InvalidImageFormat,
+            OSError,
+            DataNotFound,
+        ) as exc:
             tee.abort()
             message = str(exc) or type(exc).__name__
             self._finish_failed(task_id, message, job.targets, tee.committed)
@@ -395,7 +409,8 @@ class ImportManager(ImageBase):
         queued imports wait for an agent."""
         message = "The import was interrupted by a restart of the image service."
         with self.writing() as session:
-            queued = select(WorkRow.resource_id).where(WorkRow.kind == IMPORT)
+            # Import tasks of the tasks API (`tasks.py`, work kind image.task) resume too.
+            queued = select(WorkRow.resource_id).where(WorkRow.kind.in_((IMPORT, "image.task")))
             resumable = set(session.scalars(queued))
             running = select(ImageTask).where(ImageTask.status.in_(RUNNING))
             for task in session.scalars(running):

@@ -46,6 +46,7 @@ class ListQuery:
     visibility: str | None = None  # public, private, shared, community or all
     member_status: str = "accepted"  # which shared-with-me images: pending, rejected or all
     tags: list[str] = field(default_factory=list)
+    size: int | None = None  # exactly this many bytes
     size_min: int | None = None
     size_max: int | None = None
     protected: bool | None = None
@@ -102,6 +103,8 @@ def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
         found.append(getattr(Image, "image_id" if name == "id" else name).in_(values))
     for tag in query.tags:
         found.append(exists().where(ImageTag.image_id == Image.image_id, ImageTag.tag == tag))
+    if query.size is not None:
+        found.append(Image.size == query.size)
     if query.size_min is not None:
         found.append(Image.size >= query.size_min)
     if query.size_max is not None:

@@ -5,17 +5,36 @@ from __future__ import annotations
 from onestack.network.drivers.base import (
     Dataplane,
     DataplaneError,
+    DhcpHost,
+    DhcpSpec,
+    FloatingIp,
+    RouterLeg,
     RouterSpec,
+    SecurityRule,
     Segment,
     Subnet,
     Vif,
 )
+from onestack.network.drivers.linuxbridge import LinuxBridgeDataplane
 from onestack.network.drivers.noop import NoopDataplane
 from onestack.settings import NetworkSettings
 
-__all__ = ["DRIVERS", "Dataplane", "DataplaneError", "RouterSpec", "Segment", "Subnet", "Vif"]
+__all__ = [
+    "DRIVERS",
+    "Dataplane",
+    "DataplaneError",
+    "DhcpHost",
+    "DhcpSpec",
+    "FloatingIp",
+    "RouterLeg",
+    "RouterSpec",
+    "SecurityRule",
+    "Segment",
+    "Subnet",
+    "Vif",
+]
 
-DRIVERS: dict[str, type[Dataplane]] = {"noop": NoopDataplane}
+DRIVERS: dict[str, type[Dataplane]] = {"noop": NoopDataplane, "linuxbridge": LinuxBridgeDataplane}
 
 
 def make_dataplane(settings: NetworkSettings) -> Dataplane:

@@ -6,7 +6,7 @@ packet flows. `plugged` and `segments` let tests look at what the agent asked fo
 
 from __future__ import annotations
 
-from onestack.network.drivers.base import Dataplane, RouterSpec, Segment, Vif
+from onestack.network.drivers.base import Dataplane, DhcpSpec, RouterSpec, Segment, Vif
 
 
 class NoopDataplane(Dataplane):
@@ -17,6 +17,7 @@ class NoopDataplane(Dataplane):
         self.segments: dict[str, Segment] = {}
         self.plugged: dict[str, Vif] = {}
         self.routers: dict[str, RouterSpec] = {}
+        self.dhcp: dict[str, DhcpSpec] = {}
 
     def ensure_segment(self, segment: Segment) -> None:
         self.segments[segment.network_id] = segment
@@ -36,3 +37,13 @@ class NoopDataplane(Dataplane):
 
     def remove_router(self, router_id: str) -> None:
         self.routers.pop(router_id, None)
+
+    def ensure_dhcp(self, spec: DhcpSpec) -> None:
+        if not spec.subnets:
+            self.remove_dhcp(spec.segment.network_id)
+            return
+        self.ensure_segment(spec.segment)
+        self.dhcp[spec.segment.network_id] = spec
+
+    def remove_dhcp(self, network_id: str) -> None:
+        self.dhcp.pop(network_id, None)

@@ -18,10 +18,11 @@ from onestack.network.manager.bootstrap import Bootstrap, check_public_range
 from onestack.network.manager.compute import ComputeFacade, Requests
 from onestack.network.manager.floating_ips import FloatingIpRecords
 from onestack.network.manager.networks import NetworkRecords
-from onestack.network.manager.plugging import PLUG, ROUTER, UNPLUG, Plugging
+from onestack.network.manager.plugging import PLUG, REPLUG, UNPLUG, Plugging
 from onestack.network.manager.ports import PortRecords
 from onestack.network.manager.quota import RESOURCES, LimitWriter, NetworkQuotas
 from onestack.network.manager.routers import RouterRecords
+from onestack.network.manager.routing import SYNC, RouterSync
 from onestack.network.manager.security_groups import (
     SecurityGroupRecords,
     SecurityGroupRuleRecords,
@@ -65,9 +66,13 @@ class NetworkManager:
         self.security_groups = SecurityGroupRecords(deps, self.quotas)
         self.security_group_rules = SecurityGroupRuleRecords(self.security_groups)
         self.ports = PortRecords(deps, self.quotas, self.security_groups)
-        self.plugging = Plugging(deps)
-        self.routers = RouterRecords(deps, self.quotas, self.ports, self.plugging)
+        self.routers = RouterRecords(deps, self.quotas, self.ports)
         self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
+        self.plugging = Plugging(deps)
+        self.router_sync = RouterSync(deps)
+        self.routers.router_changed = self.router_sync.request
+        self.floating_ips.router_changed = self.router_sync.request
+        self.security_groups.rules_changed = self.plugging.replug_groups
         self.tags = TagRecords(deps)
         self.compute = ComputeFacade(
             deps, self.ports, self.security_groups, self.plugging, is_admin
@@ -90,7 +95,8 @@ class NetworkManager:
         return {
             PLUG: self.plugging.run_work,
             UNPLUG: self.plugging.run_unplug,
-            ROUTER: self.plugging.run_router,
+            REPLUG: self.plugging.run_replug,
+            SYNC: self.router_sync.run_work,
         }
 
     # -- the facade compute calls (docs/architecture.md "Network") ----------------------------

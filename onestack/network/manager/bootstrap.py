@@ -20,8 +20,9 @@ from onestack.network.models import Network, Port, Router, Subnet
 
 PUBLIC = "public"
 PRIVATE_CIDR = "10.0.0.0/26"
-# Interfaces the cloud itself makes (the next slice's bridges) may route the public range.
-OWN_INTERFACES = ("brq", "onestack")
+# Interfaces the cloud itself makes may route the public range (the linuxbridge dataplane puts
+# the public gateway on `ostk<network>` in the host namespace).
+OWN_INTERFACES = ("brq", "onestack", "ostk")
 
 
 class PublicRangeOverlapsHost(SystemExit):

@@ -4,6 +4,7 @@ subnet reaches that network through a router with its gateway there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -60,6 +61,8 @@ class FloatingIpRecords(NetworkBase):
         super().__init__(deps)
         self.quotas = quotas
         self.ports = ports
+        # Told each router whose floating IPs changed (the manager points it at the sync).
+        self.router_changed: Callable[[str | None], None] = lambda router_id: None
 
     def list(self, caller: Caller) -> list[dict[str, Any]]:
         with self.db.reader() as session:
@@ -110,6 +113,7 @@ class FloatingIpRecords(NetworkBase):
         self.quotas.recheck(project_id, "floatingip", lambda: self._remove(fip_id))
         created = self.get(None, fip_id)
         self.notify(caller, "create", "floatingip", created)
+        self.router_changed(created.get("router_id"))
         return created
 
     def _port_body(self, fip_id: str, network_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +134,7 @@ class FloatingIpRecords(NetworkBase):
     def update(self, caller: Caller, fip_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         with self.writing() as session:
             row = get_floating_ip(session, caller, fip_id)
+            before = row.router_id
             if "description" in changes:
                 stamp(row, description=changes["description"] or "")
             if "port_id" in changes:
@@ -139,6 +144,8 @@ class FloatingIpRecords(NetworkBase):
                     stamp(row, port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
         updated = self.get(None, fip_id)
         self.notify(caller, "update", "floatingip", updated)
+        for router_id in {before, updated.get("router_id")}:
+            self.router_changed(router_id)
         return updated
 
     def _associate(
@@ -195,6 +202,7 @@ class FloatingIpRecords(NetworkBase):
             session.delete(row)
         self.ports.delete(None, port_id, by_service=True)
         self.notify(caller, "delete", "floatingip", body)
+        self.router_changed(body.get("router_id"))
 
 
 def _fixed_address(port: Port, asked: Any) -> str:

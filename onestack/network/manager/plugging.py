@@ -2,47 +2,58 @@
 per port (in the database, so a lost wake costs only the agent's poll) and wakes the agent;
 the agent's handler wires the port through the dataplane driver and marks it ACTIVE. Deleting
 a bound port queues `network.unplug` in its transaction; its handler removes the device.
+A change of security group rules queues `network.replug` for each plugged port it reaches
+(`replug_groups`); plugs of one port run one at a time, reading the port under its lock.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from onestack.common.ownership import Work
-from onestack.network.drivers import RouterSpec, Segment, Vif
-from onestack.network.manager import views
-from onestack.network.manager.base import NetworkBase, stamp, tags_of
-from onestack.network.models import Network, Port, Router, Subnet
+from onestack.network.drivers import SecurityRule, Segment, Vif
+from onestack.network.manager import secrules, views
+from onestack.network.manager.base import NetworkBase, NetworkDeps, stamp, tags_of
+from onestack.network.models import Network, Port
 
 PLUG = "network.plug"
 UNPLUG = "network.unplug"
-ROUTER = "network.router"
-ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
+REPLUG = "network.replug"
 POLL_S = 0.05
 
 
 class Plugging(NetworkBase):
+    def __init__(self, deps: NetworkDeps) -> None:
+        super().__init__(deps)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
     def request(self, port_ids: list[str]) -> None:
         """Queue the plugging of each port (already queued ones stay queued) and wake."""
         for port_id in port_ids:
-            self._enqueue(PLUG, port_id)
+            try:
+                with self.db.transaction() as session:
+                    self.deps.ownership.enqueue(session, PLUG, port_id)
+            except IntegrityError:  # queued already: one plug is enough
+                pass
         self.deps.waker.wake()
 
-    def request_router(self, router_id: str) -> None:
-        """Queue making the router on the host what its records say (or removing it)."""
-        self._enqueue(ROUTER, router_id)
-        self.deps.waker.wake()
-
-    def _enqueue(self, kind: str, resource_id: str) -> None:
-        try:
+    def replug_groups(self, group_ids: list[str]) -> None:
+        """Rules changed: plug again every plugged port they reach, with the new rules."""
+        with self.db.reader() as session:
+            port_ids = secrules.plugged_ports_of(session, group_ids)
+        # A work row of its own per change: a plug already under way may have read the old
+        # rules, so this one must not fold into it.
+        for port_id in port_ids:
             with self.db.transaction() as session:
-                self.deps.ownership.enqueue(session, kind, resource_id)
-        except IntegrityError:  # queued already: the one run reads the records then
-            pass
+                self.deps.ownership.enqueue(session, REPLUG, f"{port_id}/{uuid.uuid4().hex[:12]}")
+        if port_ids:
+            self.deps.waker.wake()
 
     def wait_active(self, port_ids: list[str], timeout_s: float) -> bool:
         """Whether every port is ACTIVE before the deadline (polled, never slept through)."""
@@ -58,44 +69,40 @@ class Plugging(NetworkBase):
                 return False
             time.sleep(POLL_S)
 
-    def run_router(self, work: Work) -> None:
-        """The agent's handler for a router: ensure it as recorded (its ports then ACTIVE),
-        or remove it when its record is gone."""
-        router_id = work.resource_id
-        with self.db.reader() as session:
-            router = session.get(Router, router_id)
-            ports = list(
-                session.scalars(
-                    select(Port).where(
-                        Port.device_id == router_id, Port.device_owner.in_(ROUTER_OWNERS)
-                    )
-                )
-            )
-            spec = _router_spec(session, router, ports) if router is not None else None
-        if spec is None:
-            self.deps.dataplane.remove_router(router_id)
-            return
-        self.deps.dataplane.ensure_router(spec)
-        with self.writing() as session:
-            for port in session.scalars(select(Port).where(Port.device_id == router_id)):
-                if port.status != "ACTIVE":
-                    stamp(port, status="ACTIVE")
-
     def run_unplug(self, work: Work) -> None:
         """The agent's handler for a deleted port: its device goes (idempotent)."""
         self.deps.dataplane.unplug(work.resource_id)
 
     def run_work(self, work: Work) -> None:
         """The agent's handler: plug the port if it still exists, then mark it ACTIVE."""
-        with self.db.reader() as session:
-            port = session.get(Port, work.resource_id)
-            if port is None:
-                return
-            network = session.get(Network, port.network_id)
-            vif = _vif(port, network)  # type: ignore[arg-type]
-        self.deps.dataplane.plug(vif)
+        if self._plug(work.resource_id):
+            self._mark_active(work.resource_id)
+
+    def run_replug(self, work: Work) -> None:
+        """The agent's handler for changed rules: plug the port again with what is now."""
+        self._plug(work.resource_id.split("/")[0])
+
+    def _plug(self, port_id: str) -> bool:
+        """Plug with the port's state read under its lock (so the last plug to run has read
+        the last change); False when the port is gone."""
+        with self._lock(port_id):
+            with self.db.reader() as session:
+                port = session.get(Port, port_id)
+                if port is None:
+                    return False
+                network = session.get(Network, port.network_id)
+                rules = secrules.rules_for(session, port)
+                vif = _vif(port, network, rules)  # type: ignore[arg-type]
+            self.deps.dataplane.plug(vif)
+        return True
+
+    def _lock(self, port_id: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(port_id, threading.Lock())
+
+    def _mark_active(self, port_id: str) -> None:
         with self.writing() as session:
-            port = session.get(Port, work.resource_id)
+            port = session.get(Port, port_id)
             if port is None:
                 return
             stamp(port, status="ACTIVE")
@@ -104,21 +111,7 @@ class Plugging(NetworkBase):
         self.notify(None, "update", "port", body)
 
 
-def _router_spec(session: Session, router: Router, ports: list[Port]) -> RouterSpec:
-    gateway = [
-        a.ip_address for p in ports if p.device_owner.endswith("gateway") for a in p.fixed_ips
-    ]
-    interfaces = []
-    for port in ports:
-        if port.device_owner.endswith("interface"):
-            for allocation in port.fixed_ips:
-                subnet = session.get(Subnet, allocation.subnet_id)
-                cidr = subnet.cidr if subnet is not None else ""
-                interfaces.append((port.port_id, cidr, allocation.ip_address))
-    return RouterSpec(router.router_id, tuple(gateway), router.enable_snat, tuple(interfaces))
-
-
-def _vif(port: Port, network: Network) -> Vif:
+def _vif(port: Port, network: Network, rules: tuple[SecurityRule, ...]) -> Vif:
     details = port.vif_details or {}
     segment = Segment(
         network_id=network.network_id,
@@ -137,4 +130,5 @@ def _vif(port: Port, network: Network) -> Vif:
         bridge_name=details.get("bridge_name", f"brq{network.network_id[:11]}"),
         security_group_ids=tuple(g.group_id for g in port.security_groups),
         port_security_enabled=port.port_security_enabled,
+        security_rules=rules,
     )

@@ -5,6 +5,7 @@ network:router_interface). A subnet is attached to a router at most once."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +25,6 @@ from onestack.network.manager.base import (
     stamp,
     tags_of,
 )
-from onestack.network.manager.plugging import Plugging
 from onestack.network.manager.ports import (
     ROUTER_GATEWAY,
     ROUTER_INTERFACE,
@@ -66,14 +66,13 @@ def get_router(session: Session, caller: Caller | None, router_id: str) -> Route
 
 
 class RouterRecords(NetworkBase):
-    def __init__(
-        self, deps: NetworkDeps, quotas: NetworkQuotas, ports: PortRecords, plugging: Plugging
-    ) -> None:
+    def __init__(self, deps: NetworkDeps, quotas: NetworkQuotas, ports: PortRecords) -> None:
         super().__init__(deps)
         self.quotas = quotas
         self.ports = ports
-        # The network agent makes each changed router real on the host (its ports ACTIVE).
-        self.plugging = plugging
+        # Told each router whose host state may have changed (the manager points it at the
+        # router sync).
+        self.router_changed: Callable[[str], None] = lambda router_id: None
 
     def list(self, caller: Caller) -> list[dict[str, Any]]:
         with self.db.reader() as session:
@@ -120,9 +119,9 @@ class RouterRecords(NetworkBase):
             self._remove(router_id)  # a failed create writes nothing
             raise
         self.quotas.recheck(project_id, "router", lambda: self._remove(router_id))
-        self.plugging.request_router(router_id)
         created = self.get(None, router_id)
         self.notify(caller, "create", "router", created)
+        self.router_changed(router_id)
         return created
 
     def _check_external(self, network_id: str) -> None:
@@ -189,9 +188,9 @@ class RouterRecords(NetworkBase):
                 self._set_gateway(router_id, gateway)
             else:
                 self._clear_gateway(router_id)
-        self.plugging.request_router(router_id)
         updated = self.get(caller, router_id)
         self.notify(caller, "update", "router", updated)
+        self.router_changed(router_id)
         return updated
 
     def delete(self, caller: Caller, router_id: str) -> None:
@@ -201,8 +200,8 @@ class RouterRecords(NetworkBase):
                 raise errors.RouterInUse(router_id)
         self._clear_gateway(router_id)
         self._remove(router_id)
-        self.plugging.request_router(router_id)
         self.notify(caller, "delete", "router", body)
+        self.router_changed(router_id)
 
     def _remove(self, router_id: str) -> None:
         with self.db.reader() as session:
@@ -246,8 +245,8 @@ class RouterRecords(NetworkBase):
             changes = {"device_id": router_id, "device_owner": ROUTER_INTERFACE}
             made = self.ports.update(None, port.port_id, changes)
         info = _interface_info(router_id, project_id, made)
-        self.plugging.request_router(router_id)
         self.notifier.info("router.interface.create", {"router_interface": info})
+        self.router_changed(router_id)
         return info
 
     def _attachable_subnet(
@@ -297,8 +296,8 @@ class RouterRecords(NetworkBase):
             info = _interface_info(router_id, router.project_id, views.port(found, []))
             self._refuse_if_floating_ips_need(session, router_id, found)
         self.ports.delete(None, found.port_id, by_service=True)
-        self.plugging.request_router(router_id)
         self.notifier.info("router.interface.delete", {"router_interface": info})
+        self.router_changed(router_id)
         return info
 
     def _interface(self, session: Session, router_id: str, subnet_id: Any, port_id: Any) -> Port:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -78,6 +79,8 @@ class SecurityGroupRecords(NetworkBase):
     def __init__(self, deps: Any, quotas: NetworkQuotas) -> None:
         super().__init__(deps)
         self.quotas = quotas
+        # Told the groups whose rules changed (the manager points it at the plugging).
+        self.rules_changed: Callable[[list[str]], None] = lambda group_ids: None
 
     def ensure_default(self, project_id: str) -> str:
         """The project's `default` group id, created with its rules if missing."""
@@ -231,6 +234,7 @@ class SecurityGroupRecords(NetworkBase):
             project_id, "security_group_rule", lambda: self._undo(SecurityGroupRule, rule_id)
         )
         self.notify(caller, "create", "security_group_rule", created)
+        self.rules_changed([created["security_group_id"]])
         return created
 
     def delete_rule(self, caller: Caller, rule_id: str) -> None:
@@ -242,6 +246,7 @@ class SecurityGroupRecords(NetworkBase):
                 stamp(group)
             session.delete(row)
         self.notify(caller, "delete", "security_group_rule", body)
+        self.rules_changed([body["security_group_id"]])
 
 
 def _get_rule(session: Session, caller: Caller, rule_id: str) -> SecurityGroupRule:
