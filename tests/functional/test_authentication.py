@@ -24,6 +24,7 @@ IDENTITY_PUBLIC = {
     ("GET", "/v3/"),
     ("POST", "/v3/auth/tokens"),
     ("POST", "/v3/ec2tokens"),
+    ("POST", "/v3/s3tokens"),
     ("POST", "/v3/users/{user_id}/password"),
 }
 IMAGE_PUBLIC = {("GET", "/"), ("GET", "/versions")}
