@@ -201,7 +201,7 @@ class TokenManager(IdentityBase):
         now_generation = self.generation.current()
         with self.db.reader() as session:
             if "token" in request.methods:
-                parent = self.validate(request.token_id or "", now_generation).payload
+                parent = self._presented(request.token_id or "", now_generation)
                 if parent.trust_id is not None:
                     raise errors.TrustForbidden("A trust-scoped token cannot be rescoped.")
                 if parent.app_cred_id is not None:
@@ -297,6 +297,14 @@ class TokenManager(IdentityBase):
                 app_cred_id=credential.app_cred_id,
             )
             return self._view(session, self.format.encode(payload), payload, now_generation)
+
+    def _presented(self, token_id: str, now_generation: int) -> TokenPayload:
+        """The token the `token` method presents. Keystone looks it up, so one that is
+        invalid, expired or revoked is not found (404), not an authentication failure."""
+        try:
+            return self.validate(token_id, now_generation).payload
+        except errors.InvalidToken as exc:
+            raise errors.TokenNotFound(f"Could not find token: {token_id}") from exc
 
     def _trust_payload(self, trust_id: str, trustee_id: str, expires_at: datetime) -> TokenPayload:
         """A token for the trustee through the trust (one of its uses): the trustor when it
