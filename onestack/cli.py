@@ -9,10 +9,13 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from onestack.common import logs
 from onestack.identity import keys
@@ -125,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         help="new primary token and credential keys; tokens still valid stay valid",
     )
     rotate.set_defaults(handler=cmd_token_rotate_keys)
+    _object_commands(commands, common)
     images = commands.add_parser("images", help="onestack's own guest images")
     images_commands = images.add_subparsers(required=True, metavar="action")
     build = images_commands.add_parser(
@@ -174,7 +178,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    builder: list[process.Child] = []
+    builder: list[process.Child] = _start_object_nodes(settings)
 
     def ready_then_images() -> None:
         ready()
@@ -192,6 +196,103 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         child.wait()
     print("onestack: stopped", flush=True)
     return status
+
+
+def _start_object_nodes(settings: Settings) -> list[process.Child]:
+    """One process per storage node of the ring; returns once each listens."""
+    from onestack import cloud
+    from onestack.object.paths import address_file
+
+    children, deadline = [], time.monotonic() + settings.object.node_start_timeout_s
+    for node in cloud.object_nodes(settings):
+        address_file(settings.state_dir, node).unlink(missing_ok=True)
+        children.append(process.start(_self_command(settings, "object", "node", node)))
+    for node in cloud.object_nodes(settings):
+        while not address_file(settings.state_dir, node).exists():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"onestack: storage node {node} did not start")
+            time.sleep(0.05)
+    return children
+
+
+def _object_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    obj = commands.add_parser("object", help="object storage: its ring and storage nodes")
+    actions = obj.add_subparsers(required=True, metavar="action")
+    node = actions.add_parser("node", parents=[common], help="run one storage node")
+    node.add_argument("node", help="the node's name in the ring (node1, ...)")
+    node.set_defaults(handler=cmd_object_node)
+    ring = actions.add_parser("ring", help="the ring: devices and partitions")
+    ring_actions = ring.add_subparsers(required=True, metavar="action")
+    show = ring_actions.add_parser("show", parents=[common], help="devices and their shares")
+    show.set_defaults(handler=cmd_ring_show)
+    add = ring_actions.add_parser("add", parents=[common], help="add a device (then rebalance)")
+    add.add_argument("node")
+    add.add_argument("--device", default="d0")
+    add.add_argument("--zone", type=int, required=True)
+    add.add_argument("--weight", type=float, default=100.0)
+    add.set_defaults(handler=cmd_ring_add)
+    remove = ring_actions.add_parser("remove", parents=[common], help="remove a device")
+    remove.add_argument("device_id", type=int)
+    remove.set_defaults(handler=cmd_ring_remove)
+    rebalance = ring_actions.add_parser("rebalance", parents=[common], help="reassign partitions")
+    rebalance.set_defaults(handler=cmd_ring_rebalance)
+
+
+def cmd_object_node(settings: Settings, args: argparse.Namespace) -> int:
+    from onestack.object import node
+
+    logs.configure(settings.log_level)
+    node.serve(settings.state_dir, args.node)
+    return 0
+
+
+def cmd_ring_show(settings: Settings, args: argparse.Namespace) -> int:
+    from onestack.object import ring as rings
+    from onestack.object.paths import ring_file
+
+    ring = rings.load(ring_file(settings.state_dir))
+    held = Counter(i for devs in ring.parts for i in devs)
+    print(f"partitions {len(ring.parts)} (power {ring.part_power}), replicas {ring.replicas}")
+    for d in ring.devices:
+        print(f"  {d.device_id:>3} {d.node}/{d.name} zone {d.zone} weight {d.weight:g} "
+              f"partitions {held[d.device_id]}")  # fmt: skip
+    return 0
+
+
+def _change_ring(settings: Settings, change: Any) -> int:
+    from onestack.object import ring as rings
+    from onestack.object.paths import ring_file
+
+    path = ring_file(settings.state_dir)
+    ring = rings.load(path)
+    try:
+        message = change(ring)
+    except KeyError as exc:
+        print(f"onestack: no device {exc}", file=sys.stderr)
+        return 1
+    rings.save(ring, path)
+    print(message)
+    return 0
+
+
+def cmd_ring_add(settings: Settings, args: argparse.Namespace) -> int:
+    def add(ring: Any) -> str:
+        device = ring.add(args.node, args.device, args.zone, args.weight)
+        return f"added device {device.device_id}; rebalance to give it partitions"
+
+    return _change_ring(settings, add)
+
+
+def cmd_ring_remove(settings: Settings, args: argparse.Namespace) -> int:
+    def remove(ring: Any) -> str:
+        ring.remove(args.device_id)
+        return f"removed device {args.device_id}; rebalance to move its partitions"
+
+    return _change_ring(settings, remove)
+
+
+def cmd_ring_rebalance(settings: Settings, args: argparse.Namespace) -> int:
+    return _change_ring(settings, lambda ring: f"{ring.rebalance()} partition replicas moved")
 
 
 def _self_command(settings: Settings, *command: str) -> process.Command:
@@ -275,7 +376,22 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {service:<10} {url:<45} {answer}")
     for kind, pid, host in _agents(settings):
         print(f"  agent {kind:<10} pid {pid:<8} host {host}")
+    for node, pid, url in _object_nodes(settings):
+        state = "running" if pid_running(pid) else "gone"
+        print(f"  object node {node:<6} pid {pid:<8} {url} ({state})")
     return 0 if healthy else 1
+
+
+def _object_nodes(settings: Settings) -> list[tuple[str, int, str]]:
+    """The storage nodes that recorded themselves: name, pid and URL."""
+    found = []
+    for record in sorted((settings.state_dir / "run" / "object-nodes").glob("*.json")):
+        try:
+            data = json.loads(record.read_text())
+        except (OSError, ValueError):
+            continue
+        found.append((record.stem, int(data["pid"]), str(data["url"])))
+    return found
 
 
 def _agents(settings: Settings) -> list[tuple[str, int, str]]:

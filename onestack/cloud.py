@@ -75,6 +75,15 @@ from onestack.network.api import routes as network_routes
 from onestack.network.errors import NoRegisteredLimit as NetworkNoRegisteredLimit
 from onestack.network.manager import NetworkManager
 from onestack.network.policy import load_policy as load_network_policy
+from onestack.object import ring as object_ring
+from onestack.object.api import MOUNT_PATH as OBJECT_PATH
+from onestack.object.api import build_app as object_app
+from onestack.object.api import routes as object_routes
+from onestack.object.drivers import DRIVERS as OBJECT_DRIVERS
+from onestack.object.drivers import ObjectStore
+from onestack.object.drivers import make_store as make_object_store
+from onestack.object.manager import ObjectStorage
+from onestack.object.paths import ring_file
 from onestack.oslib.routes import host_routes
 from onestack.placement.api import MOUNT_PATH as PLACEMENT_PATH
 from onestack.placement.api import build_app as placement_app
@@ -97,6 +106,7 @@ API_ROUTES: dict[str, Callable[[], list[BaseRoute]]] = {
     PLACEMENT_PATH: placement_routes,
     COMPUTE_PATH: compute_routes,
     NETWORK_PATH: network_routes,
+    OBJECT_PATH: object_routes,
 }
 
 
@@ -163,6 +173,9 @@ def _setup(settings: Settings) -> BootstrapResult:
     # Every worker must sign and decrypt with the same keys: create them before any fork.
     load_keys(settings.state_dir / TOKEN_KEYS)
     load_keys(settings.state_dir / CREDENTIAL_KEYS)
+    if settings.workers > 1 and object_store_driver(settings).process_local:
+        raise SystemExit("The memory object store keeps data in one process: use --workers 1.")
+    ensure_ring(settings)
     db = Database(settings.sqlalchemy_url)
     try:
         result = bootstrap(
@@ -226,6 +239,7 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         PLACEMENT_PATH: placement_app(placement, load_placement_policy(settings), reader),
         COMPUTE_PATH: compute_app(compute, load_compute_policy(settings), reader),
         NETWORK_PATH: network_app(network, network_policy, reader),
+        OBJECT_PATH: object_app(object_storage(settings, db, bus), reader),
         "/healthcheck": healthcheck_app({"database": db.ping}),
         "/metrics": metrics_app(metrics),
     }
@@ -242,6 +256,34 @@ def assemble(settings: Settings, with_agent: bool = True) -> Cloud:
         compute_agent=compute_agent,
         network_agent=network_agent,
     )
+
+
+def ensure_ring(settings: Settings) -> None:
+    """On a first start, the object ring: `[object] nodes` nodes, one device and zone each."""
+    path = ring_file(settings.state_dir)
+    if not path.exists():
+        conf = settings.object
+        object_ring.save(object_ring.initial(conf.part_power, conf.replicas, conf.nodes), path)
+
+
+def object_store_driver(settings: Settings) -> type[ObjectStore]:
+    found = OBJECT_DRIVERS.get(settings.object.driver)
+    if found is None:
+        known = ", ".join(OBJECT_DRIVERS)
+        raise SystemExit(f"Unknown object store driver {settings.object.driver!r}; known: {known}.")
+    return found
+
+
+def object_nodes(settings: Settings) -> list[str]:
+    """The storage nodes the ring names (each a process `onestack up` starts)."""
+    if settings.object.driver != "ring":
+        return []
+    return sorted({d.node for d in object_ring.load(ring_file(settings.state_dir)).devices})
+
+
+def object_storage(settings: Settings, db: Database, bus: Bus) -> ObjectStorage:
+    store = make_object_store(settings.object, settings.state_dir)
+    return ObjectStorage(db, Notifier(bus, "object"), store)
 
 
 def waker(rpc: Rpc, agent: str) -> Callable[[], None]:
@@ -477,6 +519,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
         "placement": f"{settings.base_url}{PLACEMENT_PATH}",
         "compute": f"{settings.base_url}{COMPUTE_PATH}/v2.1",
         "network": f"{settings.base_url}{NETWORK_PATH}",
+        "object-store": f"{settings.base_url}{OBJECT_PATH}/info",
     }
 
 

@@ -168,6 +168,19 @@ class PlacementSettings(BaseModel):
     policy_file: Path | None = None
 
 
+class ObjectSettings(BaseModel):
+    # The store's driver (`object.drivers.DRIVERS`): "ring" (onestack's storage nodes) or
+    # "memory" (one process, tests).
+    driver: str = "ring"
+    # Storage nodes `onestack up` starts (one device and zone each), and copies of each object.
+    nodes: int = Field(1, ge=0, le=32)
+    replicas: int = Field(1, ge=1, le=8)
+    # 2**part_power partitions; fixed once the ring exists.
+    part_power: int = Field(8, ge=1, le=20)
+    # Seconds `onestack up` waits for its storage nodes to listen.
+    node_start_timeout_s: float = Field(20, gt=0)
+
+
 class BusSettings(BaseModel):
     """The message bus (`[bus]`): in-process, or AMQP (RabbitMQ) when `url` is set."""
 
@@ -281,6 +294,7 @@ class Settings(BaseSettings):
     placement: PlacementSettings = PlacementSettings()
     compute: ComputeSettings = ComputeSettings()
     network: NetworkSettings = NetworkSettings()
+    object: ObjectSettings = ObjectSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

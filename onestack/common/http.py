@@ -33,7 +33,16 @@ from onestack.common.text import ForbiddenText, url_problem
 
 log = logging.getLogger("onestack.http")
 
-ErrorRenderer = Callable[[OneStackError], dict[str, Any]]
+# An API's error body as JSON, or (Swift's plain HTML bodies) a whole response of its own.
+ErrorRenderer = Callable[[OneStackError], "dict[str, Any] | Response"]
+
+
+def error_response(render_error: ErrorRenderer, error: OneStackError) -> Response:
+    """The response `render_error` makes of `error`, with the error's status and headers."""
+    body = render_error(error)
+    if isinstance(body, Response):
+        return body
+    return JSONResponse(body, status_code=error.status, headers=getattr(error, "headers", None))
 
 
 class JSONResponse(Response):
@@ -102,8 +111,7 @@ class ServiceApp(Starlette):
     async def _refuse(
         self, error: OneStackError, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        response = JSONResponse(self.render_error(error), status_code=error.status)
-        await response(scope, receive, send)
+        await error_response(self.render_error, error)(scope, receive, send)
 
 
 def service_app(
@@ -118,8 +126,7 @@ def service_app(
     routing), not a redirect."""
 
     def respond(request: Request, error: OneStackError) -> Response:
-        headers = getattr(error, "headers", None)
-        return JSONResponse(render_error(error), status_code=error.status, headers=headers)
+        return error_response(render_error, error)
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OneStackError)

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-SERVICES_WITH_TABLES = ("common", "identity", "image", "placement", "network", "compute")
+SERVICES_WITH_TABLES = (
+    "common",
+    "identity",
+    "image",
+    "placement",
+    "network",
+    "compute",
+    "object",
+)
 
 
 def version_dirs() -> list[Path]:

@@ -49,6 +49,8 @@ CATALOG_SERVICES = (
     ("placement", "placement", "/placement"),
     ("network", "neutron", "/networking"),
     ("compute", "nova", "/compute/v2.1"),
+    # DevStack's Swift endpoint: the caller's account, filled in per token.
+    ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
 )
 CREDENTIALS_FILE = "credentials.yaml"
 

@@ -19,6 +19,7 @@ from onestack.compute.models import Base as ComputeBase
 from onestack.identity.models import Base as IdentityBase
 from onestack.image.models import Base as ImageBase
 from onestack.network.models import Base as NetworkBase
+from onestack.object.models import Base as ObjectBase
 from onestack.placement.models import Base as PlacementBase
 from onestack.settings import Settings
 
@@ -112,8 +113,8 @@ def test_every_identity_and_image_manager_is_on_the_common_base(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "base",
-    [IdentityBase, ImageBase, PlacementBase, NetworkBase, ComputeBase],
-    ids=["identity", "image", "placement", "network", "compute"],
+    [IdentityBase, ImageBase, PlacementBase, NetworkBase, ComputeBase, ObjectBase],
+    ids=["identity", "image", "placement", "network", "compute", "object"],
 )
 def test_returned_rows_render_without_their_session(base: type[DeclarativeBase]) -> None:
     """Managers return detached rows: whatever a renderer reads must be loaded with the row

@@ -1,6 +1,7 @@
 """Where a server goes: placement's candidates that fit the flavor, filtered by the image's
-`hypervisor_type` against each node's driver, then an atomic claim (the next candidate when a
-concurrent build took the room first). None fits: NoValidHost, the server's fault."""
+`hypervisor_type` against each node's driver (the fake stands in for any), then an atomic
+claim (the next candidate when a concurrent build took the room first). None fits:
+NoValidHost, the server's fault."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def resources(flavor: dict[str, Any]) -> dict[str, int]:
     return wanted
 
 
+# The fake driver runs nothing for real, so it stands in for every hypervisor: a cloud on it
+# (API tests, a laptop without QEMU) still boots the guest images marked qemu or container.
+STANDS_IN_FOR_ANY = "fake"
+
+
+def _runs(node: ComputeNode, wanted_type: str) -> bool:
+    node_type = node.hypervisor_type.lower()
+    return not wanted_type or node_type in (wanted_type, STANDS_IN_FOR_ANY)
+
+
 class Scheduler:
     def __init__(self, db: Database, placement: PlacementPeer) -> None:
         self.db = db
@@ -48,7 +59,7 @@ class Scheduler:
         candidates = self.placement.candidates(wanted)
         nodes = self._nodes(candidates, host)
         wanted_type = (image_properties.get("hypervisor_type") or "").lower()
-        fitting = [n for n in nodes if not wanted_type or n.hypervisor_type.lower() == wanted_type]
+        fitting = [n for n in nodes if _runs(n, wanted_type)]
         if not fitting:
             reason = (
                 "There are not enough hosts available."

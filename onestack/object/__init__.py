@@ -1,0 +1,1 @@
+"""Object storage: the Swift API over a replicated store (issue 23)."""
