@@ -73,12 +73,13 @@ class ComputeHost(ComputeBase):
         return {BUILD: self.run_build, POWER: self.run_power, DELETE: self.run_delete}
 
     def register(self) -> None:
-        """One compute node (and placement provider) per driver."""
+        """One compute node (and placement provider) per driver; with several, each node is
+        named `<host>-<hypervisor type>` (placement's provider names are unique)."""
         for driver in self.drivers:
             res = driver.host_resources()
-            self.nodes.register(
-                self.host, driver.hypervisor_type, res.vcpus, res.memory_mb, res.disk_gb
-            )
+            kind = driver.hypervisor_type
+            name = self.host if len(self.drivers) == 1 else f"{self.host}-{kind.lower()}"
+            self.nodes.register(self.host, kind, res.vcpus, res.memory_mb, res.disk_gb, name)
 
     def driver_of(self, server: Server) -> ComputeDriver:
         """The driver of the node the server was placed on (the first before placement)."""
