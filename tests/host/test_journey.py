@@ -6,7 +6,8 @@ floating IP from `public`; its delete leaves no namespace, link or process of it
 `onestack host-clean` leaves nothing of the dataplane.
 
 Not yet: ssh into the guest (its key comes from the metadata service, which compute does not
-serve yet) and the same with the QEMU image."""
+serve yet); the same with the QEMU image (it boots under TCG with its kernel and ramdisk from
+the agent's cache, but gets no DHCP answer on its tap yet)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from onestack.compute.drivers import containers_usable
+from onestack.compute.drivers import containers_usable, qemu_usable
 from tests.functional.cloud import ONESTACK, CloudFactory, CloudProcess, settings_env
 
 PUBLIC_CIDR = "172.24.99.0/24"  # the test's own: never the default 172.24.4.0/24
@@ -30,6 +32,7 @@ MISSING = [tool for tool in TOOLS if shutil.which(tool) is None]
 IMAGES_S = 600
 ACTIVE_S = 300
 GUEST_S = 120
+BEFORE: dict[str, set[str]] = {}  # the host's namespaces before the cloud started
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="host test: needs root (netns, cgroups)"),
@@ -80,18 +83,24 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
     make_cloud = CloudFactory(tmp_path_factory)
     settings = {
         "compute.driver": "auto",
+        # KVM on this kind of host passes the probe now and then, then hangs real guests.
+        "compute.qemu_accel": "tcg",
         "network.dataplane": "linuxbridge",
         "network.public_cidr": PUBLIC_CIDR,
         "network.dataplane_dir": str(tmp_path_factory.mktemp("dataplane")),
         "image.guest_images": True,
     }
-    state_dir = tmp_path_factory.mktemp("journey") / "state"
+    # Short: QEMU's unix sockets live under it (108 bytes with the server's id).
+    short = Path(tempfile.mkdtemp(prefix="osj-"))
+    state_dir = short / "state"
+    BEFORE["netns"] = netns()
     try:
         yield make_cloud(name="journey", settings=settings, state_dir=state_dir)
     finally:
         make_cloud.stop_all()
         # Even after a failure, nothing of this cloud's dataplane stays on the host.
         host_clean(state_dir, settings_env(settings))
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def host_clean(state_dir: Path, env: dict[str, str]) -> None:
@@ -100,25 +109,9 @@ def host_clean(state_dir: Path, env: dict[str, str]) -> None:
     subprocess.run(command, env={**os.environ, **env}, check=True, capture_output=True, timeout=120)
 
 
-def test_a_container_server_boots_gets_its_address_and_answers_on_a_floating_ip(
-    cloud: CloudProcess,
-) -> None:
-    namespaces_before = netns()
-    admin = cloud.sdk()
-    hypervisors = {h.hypervisor_type for h in admin.compute.hypervisors(details=True)}
-    assert "container" in hypervisors
-    rootfs = eventually(
-        lambda: next(
-            (
-                i
-                for i in admin.image.images()
-                if i.name == "onestack-guest-rootfs" and i.status == "active"
-            ),
-            None,
-        ),
-        "the guest images registered",
-        IMAGES_S,
-    )
+@pytest.fixture(scope="module")
+def demo(cloud: CloudProcess) -> Any:
+    """Demo's connection, with a keypair and ssh + icmp allowed in its default group."""
     demo = cloud.sdk("demo")
     demo.compute.create_keypair(name="journey")
     group = demo.network.find_security_group(
@@ -131,12 +124,29 @@ def test_a_container_server_boots_gets_its_address_and_answers_on_a_floating_ip(
         demo.network.create_security_group_rule(
             security_group_id=group.id, direction="ingress", ethertype="IPv4", **rule
         )
+    return demo
+
+
+def registered(cloud: CloudProcess, name: str) -> Any:
+    admin = cloud.sdk()
+    return eventually(
+        lambda: next(
+            (i for i in admin.image.images() if i.name == name and i.status == "active"), None
+        ),
+        f"the guest image {name} registered",
+        IMAGES_S,
+    )
+
+
+def journey(cloud: CloudProcess, demo: Any, image_name: str, flavor: str, boot_s: float) -> None:
+    """Boot `image_name` on private, see its DHCP address on its console, ping it on a
+    floating IP, delete it: nothing of it stays."""
+    image = registered(cloud, image_name)
     private = demo.network.find_network("private", ignore_missing=False)
-    flavor = demo.compute.find_flavor("m1.nano", ignore_missing=False)
     server = demo.compute.create_server(
-        name="journey",
-        image_id=rootfs.id,
-        flavor_id=flavor.id,
+        name=f"journey-{image_name}",
+        image_id=image.id,
+        flavor_id=demo.compute.find_flavor(flavor, ignore_missing=False).id,
         networks=[{"uuid": private.id}],
         key_name="journey",
     )
@@ -148,7 +158,7 @@ def test_a_container_server_boots_gets_its_address_and_answers_on_a_floating_ip(
         text = demo.compute.get_server_console_output(server)["output"]
         return text if re.search(rf"address eth0 {re.escape(fixed)}/\d+", text) else ""
 
-    eventually(console, f"the guest's console shows {fixed}", GUEST_S)
+    eventually(console, f"the guest's console shows {fixed}", boot_s)
 
     public = demo.network.find_network("public", ignore_missing=False)
     fip = demo.network.create_ip(floating_network_id=public.id, port_id=port.id)
@@ -160,7 +170,20 @@ def test_a_container_server_boots_gets_its_address_and_answers_on_a_floating_ip(
     assert pids_of(server.id) == []
     demo.network.delete_ip(fip)
 
+
+def test_both_hypervisors_are_registered(cloud: CloudProcess) -> None:
+    hypervisors = {h.hypervisor_type for h in cloud.sdk().compute.hypervisors(details=True)}
+    assert hypervisors == ({"container", "QEMU"} if qemu_usable() else {"container"})
+
+
+def test_a_container_server_boots_gets_its_address_and_answers_on_a_floating_ip(
+    cloud: CloudProcess, demo: Any
+) -> None:
+    journey(cloud, demo, "onestack-guest-rootfs", "m1.nano", GUEST_S)
+
+
+def test_host_clean_leaves_nothing(cloud: CloudProcess) -> None:
     cloud.stop()
     host_clean(cloud.state_dir, cloud.env)
-    assert netns() <= namespaces_before
+    assert netns() <= BEFORE["netns"]
     assert pids_of("onestack-dataplane") == []
