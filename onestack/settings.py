@@ -47,8 +47,8 @@ class IdentitySettings(BaseModel):
     # Failed logins that lock a user out; None means never (Keystone's default).
     lockout_failure_attempts: int | None = Field(None, gt=0)
     lockout_duration_s: int = Field(1800, gt=0)
-    # Keystone's [security_compliance]: a user's own new password must differ from this many
-    # of their passwords, the new one counted (0 or 1: no history check) ...
+    # Keystone's [security_compliance]: a user's own new password must differ from their last
+    # this many passwords, the current one included (0: no history check) ...
     unique_last_password_count: int = Field(0, ge=0)
     # ... may be changed by its user only once it is this many days old ...
     minimum_password_age_days: int = Field(0, ge=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,14 @@ OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 START_TIMEOUT_S = 60
 # Names a clouds.yaml entry to test instead of starting clouds (tests/functional/running.py).
 RUNNING_CLOUD_VARIABLE = "ONESTACK_TEST_CLOUD"
+
+
+def helpers_of(cloud: CloudProcess) -> set[int]:
+    """The agents and object storage nodes `onestack status` lists: the supervisor's children
+    that are not API workers."""
+    listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
+    pattern = r"^\s+(?:agent|object node) \S+\s+pid (\d+)"
+    return {int(pid) for pid in re.findall(pattern, listed.stdout, re.M)}
 
 
 def children_of(pid: int) -> set[int]:

@@ -24,7 +24,7 @@ import kombu
 import pytest
 
 from onestack.workers import MIN_WORKER_LIFE_S
-from tests.functional.cloud import CloudFactory, CloudProcess, children_of
+from tests.functional.cloud import CloudFactory, CloudProcess, children_of, helpers_of
 from tests.functional.image_api import ImageClient, wait_for
 from tests.functional.test_amqp_bus import AMQP_URL
 
@@ -42,13 +42,6 @@ def agents(cloud: CloudProcess) -> dict[int, str]:
     listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
     pattern = re.compile(r"^\s+agent image\s+pid (\d+)\s+host (\S+)$", re.M)
     return {int(pid): host for pid, host in pattern.findall(listed.stdout)}
-
-
-def agent_pids(cloud: CloudProcess) -> set[int]:
-    """Every agent `onestack status` lists (image, network, ...): the supervisor's children
-    that are not API workers."""
-    listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
-    return {int(pid) for pid in re.findall(r"^\s+agent \S+\s+pid (\d+)", listed.stdout, re.M)}
 
 
 def age_s(pid: int) -> float:
@@ -205,7 +198,7 @@ def test_an_import_finishes_after_kill_of_the_worker_that_accepted_it(
     client = ImageClient(cloud)
     data = import_data()
     image_id = staged_for_import(client, data)
-    api_workers = settled(children_of(cloud.process.pid) - agent_pids(cloud))
+    api_workers = settled(children_of(cloud.process.pid) - helpers_of(cloud))
     assert len(api_workers) == 2
 
     accepted = client.request(

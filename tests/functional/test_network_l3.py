@@ -4,6 +4,7 @@ with its gateway on their network, and quotas from unified limits refusing with 
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -97,6 +98,10 @@ def test_router_interfaces_and_their_refusals(demo: NetworkClient) -> None:
     port = demo.show("ports", "port", added.json()["port_id"])
     assert port["fixed_ips"] == [{"subnet_id": subnet["id"], "ip_address": "10.60.0.1"}]
     assert port["device_owner"] == "network:router_interface"
+    deadline = time.monotonic() + 15  # the network agent makes the router, its ports go ACTIVE
+    while demo.show("ports", "port", port["id"])["status"] != "ACTIVE":
+        assert time.monotonic() < deadline, "the router's interface never went ACTIVE"
+        time.sleep(0.1)
     twice = demo.request("PUT", f"{path}/add_router_interface", json={"subnet_id": subnet["id"]})
     assert_neutron_error(twice, 400)
     assert_neutron_error(demo.request("DELETE", f"ports/{port['id']}"), 409)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.functional.cloud import CloudFactory, CloudProcess, children_of
+from tests.functional.cloud import CloudFactory, CloudProcess, children_of, helpers_of
 from tests.functional.identity_api import admin_client, admin_token, issue, project_scope
 
 WORKERS = 2
@@ -28,14 +28,8 @@ def cloud(backend: str | None, make_cloud: CloudFactory) -> CloudProcess:
 
 
 def workers_of(cloud: CloudProcess) -> set[int]:
-    """The supervisor's API workers (its other children are agents)."""
-    return children_of(cloud.process.pid) - agents_of(cloud)
-
-
-def agents_of(cloud: CloudProcess) -> set[int]:
-    """The pids of the agents `onestack status` lists."""
-    listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
-    return {int(pid) for pid in re.findall(r"^\s+agent \S+\s+pid (\d+)", listed.stdout, re.M)}
+    """The supervisor's API workers (its other children are agents and storage nodes)."""
+    return children_of(cloud.process.pid) - helpers_of(cloud)
 
 
 def answering_pids(cloud: CloudProcess, path: str, status: int) -> Counter[int]:
@@ -70,7 +64,7 @@ def test_the_cloud_runs_one_agent_of_each_kind_beside_the_workers(cloud: CloudPr
     listed = subprocess.run(cloud.args("status"), capture_output=True, text=True, check=False)
     kinds = re.findall(r"^\s+agent (\S+)\s+pid \d+", listed.stdout, re.M)
     assert sorted(kinds) == ["compute", "image", "network"]
-    assert agents_of(cloud) <= children_of(cloud.process.pid)
+    assert helpers_of(cloud) <= children_of(cloud.process.pid)
 
 
 def test_a_revocation_through_one_worker_holds_on_every_worker(cloud: CloudProcess) -> None:

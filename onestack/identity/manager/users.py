@@ -242,9 +242,9 @@ class UserManager(IdentityBase):
             if utcnow() < allowed_at:
                 raise errors.PasswordAgeValidationError(days, (allowed_at - utcnow()).days)
         unique = self.settings.unique_last_password_count
-        if unique > 1:
+        if unique > 0:  # Keystone checks the last N passwords, the current one included
             with self.db.reader() as session:
-                recent = _recent_hashes(session, user, unique - 1)
+                recent = _recent_hashes(session, user, unique)
             if any(verify_password(hashed, new) for hashed in recent):
                 raise errors.PasswordHistoryValidationError(unique)
 

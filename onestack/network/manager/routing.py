@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from onestack.common.ownership import Work
 from onestack.network.drivers import FloatingIp as FloatingIpSpec
 from onestack.network.drivers import RouterLeg, RouterSpec, Segment
-from onestack.network.manager.base import NetworkBase, NetworkDeps
+from onestack.network.manager.base import NetworkBase, NetworkDeps, stamp
 from onestack.network.manager.routers import gateway_port, interface_ports
 from onestack.network.models import FloatingIp, Network, Port, Router, Subnet
 
@@ -53,6 +53,15 @@ class RouterSync(NetworkBase):
             for segment in segments:
                 self.deps.dataplane.ensure_segment(segment)
             self.deps.dataplane.ensure_router(spec)
+            self._ports_active(router_id)
+
+    def _ports_active(self, router_id: str) -> None:
+        """The router's ports are ACTIVE once it exists on the host, as Neutron's L3 agent
+        reports them (clients such as Tempest wait for that)."""
+        with self.writing() as session:
+            for port in session.scalars(select(Port).where(Port.device_id == router_id)):
+                if port.status != "ACTIVE":
+                    stamp(port, status="ACTIVE")
 
     def _lock(self, router_id: str) -> threading.Lock:
         with self._locks_lock:

@@ -328,7 +328,9 @@ def _ports(protocol: str | None, low: Any, high: Any) -> tuple[int | None, int |
         raise errors.InvalidInput("Must also specify protocol if port range is given.")
     if number in ICMP:
         if low is None:
-            raise errors.InvalidInput("ICMP code (port-range-max) given without a type.")
+            raise errors.InvalidInput(
+                f"ICMP type (port-range-min) is missing for ICMP code (port-range-max) {high}."
+            )
         for value, what in ((low, "type"), (high, "code")):
             if value is not None and not 0 <= value <= 255:
                 raise errors.InvalidInput(f"Invalid value for ICMP {what} {value}.")
