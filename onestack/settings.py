@@ -242,8 +242,16 @@ class ServerSettings(BaseModel):
 class ComputeSettings(BaseModel):
     """The compute service's own section (`[compute]` in the TOML file)."""
 
-    # A name in `onestack.compute.drivers.DRIVERS` ("fake" for now).
+    # A name in `onestack.compute.drivers.DRIVERS`, or "auto": QEMU where qemu-system-x86_64
+    # exists and containers where root with cgroups and overlayfs (one node each).
     driver: str = "fake"
+    # The QEMU driver's accelerator: auto (probe KVM once) | kvm | tcg.
+    qemu_accel: Literal["auto", "kvm", "tcg"] = "auto"
+    # Where the agent keeps the images it boots (fetched once from the image service);
+    # default <state_dir>/compute/images. QEMU trusts backing files only inside it.
+    image_cache_dir: Path | None = None
+    # How long a soft reboot waits for the guest to go down before resetting it.
+    soft_reboot_timeout_s: float = Field(60, gt=0)
     # What the fake driver's host offers.
     fake_vcpus: int = Field(1000, gt=0)
     fake_memory_mb: int = Field(1024 * 1024, gt=0)

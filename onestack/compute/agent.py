@@ -1,5 +1,6 @@
-"""The compute agent of one host, assembled: its driver, its node registered (service row,
-compute node, placement provider), the work runtime (`common.agent`) taking builds, power
+"""The compute agent of one host, assembled: its drivers (`[compute] driver`, "auto" = every
+real one the host can run), a node per driver registered (service row, compute node, placement
+provider), the image cache, the work runtime (`common.agent`) taking builds, power
 actions and deletes, the console endpoint on RPC topic `compute-host.<host>`, and the periodic
 power-state sync. `onestack up` runs it on its own threads; `onestack agent compute` alone."""
 
@@ -10,7 +11,7 @@ import logging
 from onestack.common.agent import Agent, agent_kind
 from onestack.common.ownership import Ownership
 from onestack.common.rpc import BusUnavailable, Rpc, RpcServerHandle
-from onestack.compute.drivers import make_driver
+from onestack.compute.drivers import make_drivers
 from onestack.compute.manager import HOST_AGENT, ComputeHost, ComputeManager, PowerSync
 from onestack.settings import Settings
 
@@ -30,9 +31,10 @@ class ConsoleEndpoints:
 
 class ComputeAgent:
     def __init__(self, compute: ComputeManager, settings: Settings) -> None:
-        driver = make_driver(settings.compute.driver, settings.compute, settings.state_dir)
+        drivers = make_drivers(settings.compute.driver, settings.compute, settings.state_dir)
         ownership = Ownership(compute.ownership.db, agent_kind(NAME), settings.agent.lease_s)
-        self.host = compute.host(driver, ownership)
+        cache = settings.compute.image_cache_dir or settings.state_dir / "compute" / "images"
+        self.host = compute.host(drivers, ownership, cache)
         self.agent = Agent(
             NAME,
             ownership,

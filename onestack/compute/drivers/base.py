@@ -124,6 +124,8 @@ class ComputeDriver(ABC):
     hypervisor_type: ClassVar[str] = ""
     # True when guests can be suspended to disk and resumed.
     can_suspend: ClassVar[bool] = True
+    # True when `spawn` reads the image from `BootImage.path` (the agent fetches it first).
+    needs_image_file: ClassVar[bool] = True
 
     @classmethod
     @abstractmethod

@@ -24,6 +24,7 @@ from onestack.compute.drivers.base import (
 
 class FakeDriver(ComputeDriver):
     hypervisor_type = "fake"
+    needs_image_file = False
 
     def __init__(self, resources: HostResources, spawn_delay_s: float = 0.0) -> None:
         self._resources = resources

@@ -4,7 +4,9 @@ the compute service's public Python interface."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
 
 from onestack.common.bus import LocalBus, Notifier
 from onestack.common.context import RequestContext
@@ -17,10 +19,12 @@ from onestack.compute.drivers import ComputeDriver
 from onestack.compute.manager.base import Caller, ComputeDeps
 from onestack.compute.manager.flavors import FlavorManager, FlavorSpec
 from onestack.compute.manager.host import ComputeHost, PowerSync
+from onestack.compute.manager.imagecache import ImageCache
 from onestack.compute.manager.keypairs import KeypairManager
 from onestack.compute.manager.nodes import NodeManager
 from onestack.compute.manager.peers import (
     BootSource,
+    ImageFiles,
     ImageLookup,
     NetworkPeer,
     NoNetwork,
@@ -85,9 +89,20 @@ class ComputeManager:
         self.nodes = NodeManager(self.deps)
         self.servers = ServerManager(self.deps, self.flavors, self.keypairs, self.quotas)
 
-    def host(self, driver: ComputeDriver, ownership: Ownership) -> ComputeHost:
-        """This host's agent side over `driver`; `ownership` is the agent as owner."""
-        return ComputeHost(self.deps, driver, self.nodes, ownership)
+    def host(
+        self,
+        drivers: ComputeDriver | Sequence[ComputeDriver],
+        ownership: Ownership,
+        image_cache_dir: Path | None = None,
+    ) -> ComputeHost:
+        """This host's agent side over its drivers (one node each); `ownership` is the agent
+        as owner. With `image_cache_dir`, images are fetched there for drivers that read
+        disks (the image service must then offer `fetch`, as `GlanceImages` does)."""
+        listed = [drivers] if isinstance(drivers, ComputeDriver) else list(drivers)
+        cache = None
+        if image_cache_dir is not None and hasattr(self.deps.images, "fetch"):
+            cache = ImageCache(image_cache_dir, cast(ImageFiles, self.deps.images))
+        return ComputeHost(self.deps, listed, self.nodes, ownership, image_cache=cache)
 
     @staticmethod
     def work_kinds() -> tuple[str, ...]:

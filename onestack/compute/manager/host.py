@@ -1,6 +1,7 @@
 """The compute agent's side of a host: builds, power actions and deletes taken from the work
-queue (`manager.servers` queues them), run against this host's driver, each step persisted so
-a killed agent's successor resumes (or, past `max_build_attempts`, ends in ERROR with a fault).
+queue (`manager.servers` queues them), run against this host's drivers (one compute node each;
+a server's node says which driver runs it), each step persisted so a killed agent's successor
+resumes (or, past `max_build_attempts`, ends in ERROR with a fault).
 
 A build or action that finds its server marked `deleting` at a step hands it to a delete
 (queued in the same transaction that ends its own work), so a delete never races a spawn.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,8 @@ from onestack.compute.drivers import (
 )
 from onestack.compute.manager import states
 from onestack.compute.manager.base import ComputeBase, ComputeDeps, now
-from onestack.compute.manager.nodes import NodeManager
+from onestack.compute.manager.imagecache import ImageCache
+from onestack.compute.manager.nodes import NodeManager, node_uuid
 from onestack.compute.manager.scheduler import NoValidHost, Scheduler
 from onestack.compute.manager.servers import BUILD, DELETE, POWER, payload
 from onestack.compute.models import Server
@@ -47,16 +51,21 @@ class ComputeHost(ComputeBase):
     def __init__(
         self,
         deps: ComputeDeps,
-        driver: ComputeDriver,
+        drivers: Sequence[ComputeDriver],
         nodes: NodeManager,
         ownership: Ownership,
         host: str | None = None,
+        image_cache: ImageCache | None = None,
     ) -> None:
         super().__init__(deps)
-        self.driver = driver
+        if not drivers:
+            raise ValueError("A compute host needs at least one driver.")
+        self.drivers = list(drivers)
         self.nodes = nodes
         self.agent_ownership = ownership
         self.host = host or socket.gethostname()
+        self.by_node = {node_uuid(self.host, d.hypervisor_type): d for d in self.drivers}
+        self.image_cache = image_cache
         self.scheduler = Scheduler(deps.db, deps.placement)
         self.network = deps.network
 
@@ -64,10 +73,17 @@ class ComputeHost(ComputeBase):
         return {BUILD: self.run_build, POWER: self.run_power, DELETE: self.run_delete}
 
     def register(self) -> None:
-        res = self.driver.host_resources()
-        self.nodes.register(
-            self.host, self.driver.hypervisor_type, res.vcpus, res.memory_mb, res.disk_gb
-        )
+        """One compute node (and placement provider) per driver; with several, each node is
+        named `<host>-<hypervisor type>` (placement's provider names are unique)."""
+        for driver in self.drivers:
+            res = driver.host_resources()
+            kind = driver.hypervisor_type
+            name = self.host if len(self.drivers) == 1 else f"{self.host}-{kind.lower()}"
+            self.nodes.register(self.host, kind, res.vcpus, res.memory_mb, res.disk_gb, name)
+
+    def driver_of(self, server: Server) -> ComputeDriver:
+        """The driver of the node the server was placed on (the first before placement)."""
+        return self.by_node.get(server.node_uuid or "", self.drivers[0])
 
     # -- build ---------------------------------------------------------------------------
 
@@ -114,20 +130,44 @@ class ComputeHost(ComputeBase):
             list(server.security_groups),
         )
         self._step(work, "networked", detail)
-        self.network.plug_vifs(server.server_id, self.settings.vif_plug_timeout_s)
+        ports = self.network.plug_vifs(server.server_id, self.settings.vif_plug_timeout_s) or ports
         self._set(server.server_id, task_state="spawning", progress=50)
         self._step(work, "spawning", detail)
-        self.driver.spawn(spec(server, image, ports))
+        driver = self.by_node.get(detail["node"], self.drivers[0])
+        driver.spawn(self._guest(driver, server, image, ports))
         self._finish(
             work,
             server.server_id,
             vm_state=states.ACTIVE,
             task_state=None,
-            power_state=int(self.driver.info(server.server_id).power_state),
+            power_state=int(driver.info(server.server_id).power_state),
             progress=100,
             launched_at=now(),
         )
         self.notify(None, "instance.create.end", payload(self._server(server.server_id) or server))
+
+    def _guest(
+        self,
+        driver: ComputeDriver,
+        server: Server,
+        image: dict[str, Any] | None,
+        ports: list[dict[str, Any]],
+    ) -> GuestSpec:
+        """The spec to start `server` with; for a driver that reads disks, its image (and
+        kernel and ramdisk) cached on local disk, fetched as the owner. `image` None: the
+        image's facts are read again (a start or resume after the build)."""
+        facts = {"image_id": server.image_id, **(image or {})}
+        if not driver.needs_image_file:
+            return spec(server, facts, ports)
+        if self.image_cache is None:
+            raise GuestError("This host has no image cache to boot images from.")
+        if image is None:
+            source = self.deps.images(owner_context(server), server.image_id)
+            if source is None:
+                raise GuestError(f"Image {server.image_id} could not be found.")
+            facts = asdict(source)
+        guest = spec(server, facts, ports)
+        return replace(guest, image=self.image_cache.boot_image(owner_context(server), facts))
 
     def _fail(self, work: Work, server: Server, message: str, cleanup: bool) -> None:
         if cleanup:
@@ -166,7 +206,7 @@ class ComputeHost(ComputeBase):
         try:
             self._check_live(server.server_id)
             self._power(work.detail["action"], server)
-            state = self.driver.info(server.server_id).power_state
+            state = self.driver_of(server).info(server.server_id).power_state
             self._finish(
                 work,
                 server.server_id,
@@ -187,33 +227,34 @@ class ComputeHost(ComputeBase):
         self.notify(None, f"instance.{action.event}.end", payload(server))
 
     def _power(self, action: str, server: Server) -> None:
-        sid = server.server_id
+        sid, driver = server.server_id, self.driver_of(server)
         if action == "stop":
-            self.driver.power_off(sid, 60)
+            driver.power_off(sid, 60)
         elif action in ("start", "reboot_hard", "resume"):
             self._start_again(action, server)
         elif action == "reboot_soft":
-            self.driver.reboot(sid, hard=False)
+            driver.reboot(sid, hard=False)
         elif action == "pause":
-            self.driver.pause(sid)
+            driver.pause(sid)
         elif action == "unpause":
-            self.driver.unpause(sid)
+            driver.unpause(sid)
         elif action == "suspend":
-            self.driver.suspend(sid)
+            driver.suspend(sid)
 
     def _start_again(self, action: str, server: Server) -> None:
         """Start, resume or hard reboot; a guest the driver lost (a host restart) is spawned
         again from its disk, as Nova's hard reboot recreates the domain."""
-        guest = spec(server, {"image_id": server.image_id}, self.network.ports_of(server.server_id))
+        driver = self.driver_of(server)
+        guest = self._guest(driver, server, None, self.network.ports_of(server.server_id))
         try:
             if action == "start":
-                self.driver.power_on(guest)
+                driver.power_on(guest)
             elif action == "resume":
-                self.driver.resume(guest)
+                driver.resume(guest)
             else:
-                self.driver.reboot(server.server_id, hard=True)
+                driver.reboot(server.server_id, hard=True)
         except GuestNotFound:
-            self.driver.spawn(guest)
+            driver.spawn(guest)
 
     # -- delete --------------------------------------------------------------------------
 
@@ -231,7 +272,8 @@ class ComputeHost(ComputeBase):
         self.notify(None, "instance.delete.end", payload(server))
 
     def _teardown(self, server_id: str) -> None:
-        self.driver.destroy(server_id)
+        for driver in self.drivers:  # destroy of a guest a driver does not know is a no-op
+            driver.destroy(server_id)
         self.network.deallocate_for_server(server_id)
         self.deps.placement.release(server_id)
 
@@ -250,7 +292,7 @@ class ComputeHost(ComputeBase):
                 )
             )
         for server in rows:
-            state = self.driver.info(server.server_id).power_state
+            state = self.driver_of(server).info(server.server_id).power_state
             if state == server.power_state:
                 continue
             changes: dict[str, Any] = {"power_state": int(state)}
@@ -263,7 +305,10 @@ class ComputeHost(ComputeBase):
             self._set_if_idle(server.server_id, changes)
 
     def console_log(self, server_id: str, lines: int | None = None) -> str:
-        return self.driver.console_log(server_id, lines)
+        server = self._server(server_id)
+        if server is None:
+            raise GuestNotFound(server_id)
+        return self.driver_of(server).console_log(server_id, lines)
 
     # -- persistence helpers ---------------------------------------------------------------
 

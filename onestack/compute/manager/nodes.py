@@ -39,9 +39,18 @@ def inventories(vcpus: int, memory_mb: int, disk_gb: int) -> dict[str, dict]:
 
 class NodeManager(ComputeBase):
     def register(
-        self, host: str, hypervisor_type: str, vcpus: int, memory_mb: int, disk_gb: int
+        self,
+        host: str,
+        hypervisor_type: str,
+        vcpus: int,
+        memory_mb: int,
+        disk_gb: int,
+        nodename: str | None = None,
     ) -> ComputeNode:
-        """Record (or refresh) this host's service and node, and its placement provider."""
+        """Record (or refresh) this host's service and node, and its placement provider.
+        `nodename` (default: the host) names the node and its provider, which placement
+        wants unique: a host with several drivers names each node apart."""
+        nodename = nodename or host
         node_id = node_uuid(host, hypervisor_type)
         moment = now()
         with self.writing() as session:
@@ -64,11 +73,13 @@ class NodeManager(ComputeBase):
             if node is None:
                 node = ComputeNode(uuid=node_id, host=host, created_at=moment)
                 session.add(node)
-            node.hypervisor_hostname = host
+            node.hypervisor_hostname = nodename
             node.hypervisor_type = hypervisor_type
             node.vcpus, node.memory_mb, node.disk_gb = vcpus, memory_mb, disk_gb
             node.updated_at = moment
-        self.deps.placement.ensure_provider(node_id, host, inventories(vcpus, memory_mb, disk_gb))
+        self.deps.placement.ensure_provider(
+            node_id, nodename, inventories(vcpus, memory_mb, disk_gb)
+        )
         return node
 
     def heartbeat(self, host: str) -> None:

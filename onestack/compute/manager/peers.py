@@ -11,6 +11,7 @@ compute working: `NoNetwork` serves only `"none"` (and `"auto"` with nothing to 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -37,6 +38,12 @@ class BootSource:
 class ImageLookup(Protocol):
     def __call__(self, ctx: RequestContext, image_id: str) -> BootSource | None:
         """The image as the caller sees it; None when it does not exist for them."""
+        ...
+
+
+class ImageFiles(Protocol):
+    def fetch(self, ctx: RequestContext, image_id: str, dest: Path) -> BootSource:
+        """Write the image's data to `dest` (as the caller may download it); its facts."""
         ...
 
 
@@ -156,3 +163,19 @@ class GlanceImages:
             min_disk_gb=image.min_disk or 0,
             properties={p.name: p.value for p in image.properties},
         )
+
+    def fetch(self, ctx: RequestContext, image_id: str, dest: Path) -> BootSource:
+        """The image's data written to `dest`, read through the image service's download (the
+        caller must be allowed to download it); LookupError when it is gone or has no data."""
+        from onestack.image.manager import Caller
+
+        source = self(ctx, image_id)
+        if source is None:
+            raise LookupError(f"Image {image_id} could not be found.")
+        data = self.images.data.download(Caller(ctx, False), image_id, None)
+        if data.chunks is None:
+            raise LookupError(f"Image {image_id} has no data.")
+        with dest.open("wb") as out:
+            for chunk in data.chunks:
+                out.write(chunk)
+        return source

@@ -16,6 +16,7 @@ from onestack.network.drivers import Dataplane, make_dataplane
 from onestack.network.manager.base import Caller, NetworkDeps, Waker
 from onestack.network.manager.bootstrap import Bootstrap, check_public_range
 from onestack.network.manager.compute import ComputeFacade, Requests
+from onestack.network.manager.dhcp import DhcpSync
 from onestack.network.manager.floating_ips import FloatingIpRecords
 from onestack.network.manager.networks import NetworkRecords
 from onestack.network.manager.plugging import PLUG, REPLUG, UNPLUG, Plugging
@@ -69,6 +70,8 @@ class NetworkManager:
         self.routers = RouterRecords(deps, self.quotas, self.ports)
         self.floating_ips = FloatingIpRecords(deps, self.quotas, self.ports)
         self.plugging = Plugging(deps)
+        self.dhcp = DhcpSync(deps, self.ports)
+        self.plugging.dhcp_changed = self.dhcp.sync
         self.router_sync = RouterSync(deps)
         self.routers.router_changed = self.router_sync.request
         self.floating_ips.router_changed = self.router_sync.request

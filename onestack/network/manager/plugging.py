@@ -3,7 +3,8 @@ per port (in the database, so a lost wake costs only the agent's poll) and wakes
 the agent's handler wires the port through the dataplane driver and marks it ACTIVE. Deleting
 a bound port queues `network.unplug` in its transaction; its handler removes the device.
 A change of security group rules queues `network.replug` for each plugged port it reaches
-(`replug_groups`); plugs of one port run one at a time, reading the port under its lock.
+(`replug_groups`); plugs of one port run one at a time, reading the port under its lock. After
+a plug, the port's network's DHCP server is synced (`dhcp_changed`, set by the facade).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +34,8 @@ class Plugging(NetworkBase):
         super().__init__(deps)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        # Called with a network's id after one of its ports was plugged.
+        self.dhcp_changed: Callable[[str], None] = lambda network_id: None
 
     def request(self, port_ids: list[str]) -> None:
         """Queue the plugging of each port (already queued ones stay queued) and wake."""
@@ -74,27 +78,30 @@ class Plugging(NetworkBase):
         self.deps.dataplane.unplug(work.resource_id)
 
     def run_work(self, work: Work) -> None:
-        """The agent's handler: plug the port if it still exists, then mark it ACTIVE."""
-        if self._plug(work.resource_id):
+        """The agent's handler: plug the port if it still exists, give its network's DHCP
+        server its address, then mark it ACTIVE (a guest asking at once is answered)."""
+        network_id = self._plug(work.resource_id)
+        if network_id is not None:
+            self.dhcp_changed(network_id)
             self._mark_active(work.resource_id)
 
     def run_replug(self, work: Work) -> None:
         """The agent's handler for changed rules: plug the port again with what is now."""
         self._plug(work.resource_id.split("/")[0])
 
-    def _plug(self, port_id: str) -> bool:
+    def _plug(self, port_id: str) -> str | None:
         """Plug with the port's state read under its lock (so the last plug to run has read
-        the last change); False when the port is gone."""
+        the last change); its network's id, None when the port is gone."""
         with self._lock(port_id):
             with self.db.reader() as session:
                 port = session.get(Port, port_id)
                 if port is None:
-                    return False
+                    return None
                 network = session.get(Network, port.network_id)
                 rules = secrules.rules_for(session, port)
                 vif = _vif(port, network, rules)  # type: ignore[arg-type]
             self.deps.dataplane.plug(vif)
-        return True
+        return vif.segment.network_id
 
     def _lock(self, port_id: str) -> threading.Lock:
         with self._locks_lock:

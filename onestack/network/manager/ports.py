@@ -44,6 +44,7 @@ from onestack.network.models import (
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATING_IP = "network:floatingip"
+DHCP = "network:dhcp"
 # Ports the API may not delete directly: their router or floating IP owns them.
 SERVICE_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATING_IP)
 DATAPLANE_NETNS = "onestack-dataplane"

@@ -22,8 +22,9 @@ from onestack.network.manager.base import (
     stamp,
     tags_of,
 )
+from onestack.network.manager.ports import DHCP as DHCP_OWNER
 from onestack.network.manager.quota import NetworkQuotas
-from onestack.network.models import IpAllocation, Network, Subnet
+from onestack.network.models import IpAllocation, Network, Port, Subnet
 
 UNSET = object()
 
@@ -167,11 +168,15 @@ class SubnetRecords(NetworkBase):
         with self.writing() as session:
             row = self._owned(session, caller, subnet_id)
             body = render(session, [row])[0]
-            used = session.scalar(
-                select(IpAllocation.port_id).where(IpAllocation.subnet_id == subnet_id).limit(1)
-            )
+            held = select(IpAllocation.port_id).join(Port, Port.port_id == IpAllocation.port_id)
+            held = held.where(IpAllocation.subnet_id == subnet_id)
+            used = session.scalar(held.where(Port.device_owner != DHCP_OWNER).limit(1))
             if used is not None:
                 raise errors.SubnetInUse(subnet_id)
+            # The DHCP port's address goes with the subnet, as in Neutron.
+            session.execute(
+                IpAllocation.__table__.delete().where(IpAllocation.subnet_id == subnet_id)
+            )
             network = session.get(Network, row.network_id)
             if network is not None:
                 stamp(network)
