@@ -245,8 +245,10 @@ class ComputeSettings(BaseModel):
     # A name in `onestack.compute.drivers.DRIVERS`, or "auto": QEMU where qemu-system-x86_64
     # exists and containers where root with cgroups and overlayfs (one node each).
     driver: str = "fake"
-    # The QEMU driver's accelerator: auto (probe KVM once) | kvm | tcg.
-    qemu_accel: Literal["auto", "kvm", "tcg"] = "auto"
+    # The QEMU driver's accelerator: tcg | kvm | auto (probe KVM once). TCG by default: on hosts
+    # where /dev/kvm exists but KVM guests hang (measured on this project's machines) the
+    # probe can pass and the guest then never boots; choose kvm or auto where KVM works.
+    qemu_accel: Literal["auto", "kvm", "tcg"] = "tcg"
     # Where the agent keeps the images it boots (fetched once from the image service);
     # default <state_dir>/compute/images. QEMU trusts backing files only inside it.
     image_cache_dir: Path | None = None

@@ -85,7 +85,7 @@ class QemuDriver(ComputeDriver):
         return cls(
             root=compute / "instances",
             image_cache=Path(getattr(settings, "image_cache_dir", None) or compute / "images"),
-            accel=getattr(settings, "qemu_accel", "auto"),
+            accel=getattr(settings, "qemu_accel", "tcg"),  # see ComputeSettings.qemu_accel
             soft_reboot_s=float(getattr(settings, "soft_reboot_timeout_s", 60.0)),
         )
 
